@@ -1,0 +1,166 @@
+"""Command line and composition root: `python -m bot practice|db|bank`.
+
+Nothing is built at import time; each command builds Settings, the engine and the bank itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from question_bank.loader import InvalidBank, load_bank, topic_name
+from question_bank.schema import CATEGORIES, LEVELS
+
+log = logging.getLogger("bot")
+
+
+def _settings():
+    from bot.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]).upper()
+            print(f"setting {name}: {err['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _print_bank_errors(exc: InvalidBank) -> None:
+    for err in exc.errors:
+        print(err, file=sys.stderr)
+    print(f"{len(exc.errors)} problem(s) found", file=sys.stderr)
+
+
+def cmd_bank_validate(args: argparse.Namespace) -> int:
+    try:
+        bank = load_bank([Path(p) for p in args.paths] or None)
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 1
+    print(f"ok: {len(bank)} questions")
+    return 0
+
+
+def cmd_bank_stats(args: argparse.Namespace) -> int:
+    try:
+        bank = load_bank()
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 1
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Question bank: {len(bank)} questions")
+    table.add_column("category")
+    for level in LEVELS:
+        table.add_column(level, justify="right")
+    table.add_column("total", justify="right")
+    for category in CATEGORIES:
+        qs = [q for q in bank.questions if q.category == category]
+        levels = Counter(q.level for q in qs)
+        table.add_row(category, *(str(levels[lv]) for lv in LEVELS), str(len(qs)))
+    topics = Table(title="Questions per topic")
+    topics.add_column("topic")
+    topics.add_column("questions", justify="right")
+    for slug, count in sorted(Counter(t for q in bank.questions for t in q.topics).items(), key=lambda kv: (-kv[1], kv[0])):
+        topics.add_row(f"{topic_name(slug)} ({slug})", str(count))
+    console = Console()
+    console.print(table)
+    console.print(topics)
+    return 0
+
+
+async def _upgrade(url: str) -> None:
+    from storage.db import create_engine
+    from storage.migrate import upgrade
+
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(_upgrade(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def _local_zone(default: str) -> str:
+    try:
+        import tzlocal
+
+        return tzlocal.get_localzone_name() or default
+    except Exception:  # noqa: BLE001 - any failure to detect means "use the default"
+        return default
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    from bot.adapters.console import ConsoleApp
+    from bot.bootstrap import build
+    from bot.core.errors import InvalidInput
+    from bot.core.practice import LearnerRef, zone
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    try:
+        app = build(settings)
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 2
+    timezone_name = args.timezone or _local_zone(settings.default_timezone)
+    try:
+        zone(timezone_name)
+    except InvalidInput as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    who = LearnerRef("console", args.user, display_name=args.user)
+
+    async def setup() -> None:
+        await upgrade(app.engine)  # the embedded default: the database sets itself up
+        await app.practice.set_timezone(who, timezone_name)
+
+    try:
+        return ConsoleApp(app.practice, who).run(setup)
+    finally:
+        asyncio.run(app.engine.dispose())
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Backend interview practice with spaced repetition.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    practice = sub.add_parser("practice", help="practise in the terminal (no tokens needed)")
+    practice.add_argument("--user", default=getpass.getuser(), help="whose progress to use (default: you)")
+    practice.add_argument("--timezone", help="IANA timezone for your study day (default: this machine's)")
+    practice.set_defaults(func=cmd_practice)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    bank = sub.add_parser("bank", help="question bank tools").add_subparsers(dest="bank_command", required=True)
+    validate = bank.add_parser("validate", help="check question files; non-zero exit on any problem")
+    validate.add_argument("paths", nargs="*", help="files or folders (default: the shipped bank)")
+    validate.set_defaults(func=cmd_bank_validate)
+    bank.add_parser("stats", help="counts per category, level and topic").set_defaults(func=cmd_bank_stats)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

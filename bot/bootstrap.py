@@ -1,0 +1,48 @@
+"""Wiring: Settings -> engine, bank, scheduler, clock -> use cases. Called by the CLI, never at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.catalog import Catalog
+from bot.core.practice import Practice, PracticeConfig
+from bot.core.scheduling import Scheduler
+from bot.settings import Settings
+from question_bank.loader import Bank, load_bank
+from storage.db import create_engine
+from storage.repositories import Store
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    bank: Bank
+    practice: Practice
+
+
+def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
+    """Everything the adapters need. Raises InvalidBank (listing every problem) on a broken bank."""
+    if bank is None:
+        bank = load_bank([settings.bank_dir] if settings.bank_dir else None)
+    engine = engine if engine is not None else create_engine(settings.database_url)
+    practice = Practice(
+        store=Store(engine),
+        catalog=Catalog(bank),
+        scheduler=Scheduler(desired_retention=settings.desired_retention, fuzz=settings.fsrs_fuzz),
+        clock=clock or SystemClock(),
+        config=PracticeConfig(
+            default_timezone=settings.default_timezone,
+            rollover_hour=settings.day_rollover_hour,
+            daily_new_cap=settings.daily_new_cap,
+        ),
+    )
+    return App(settings=settings, engine=engine, bank=bank, practice=practice)

@@ -1,0 +1,45 @@
+"""Action keys: what a button carries, so a click can be checked against the card it was built from.
+
+`grade:db-covering-index:3:4` = grade question db-covering-index, built from card version 3, rating 4.
+Keys are short (Discord custom_id allows 100 characters, adapters add a small prefix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.errors import StaleAction
+
+MAX_KEY_LENGTH = 90
+VERBS = ("reveal", "answer", "grade", "next")
+
+
+@dataclass(frozen=True)
+class ActionKey:
+    verb: str
+    question_id: str = ""
+    version: int = 0
+    rating: int | None = None
+
+    def encode(self) -> str:
+        parts = [self.verb, self.question_id, str(self.version)]
+        if self.rating is not None:
+            parts.append(str(self.rating))
+        key = ":".join(parts)
+        if len(key) > MAX_KEY_LENGTH:
+            raise ValueError(f"action key too long: {key!r}")
+        return key
+
+    @classmethod
+    def parse(cls, key: str) -> ActionKey:
+        parts = key.split(":")
+        try:
+            verb, question_id, version = parts[0], parts[1], int(parts[2])
+            rating = int(parts[3]) if len(parts) == 4 else None
+        except (IndexError, ValueError):
+            raise StaleAction("that button is not one of ours") from None
+        if verb not in VERBS or len(parts) > 4 or version < 0 or (verb == "grade") != (rating is not None):
+            raise StaleAction("that button is not one of ours")
+        if rating is not None and not 1 <= rating <= 4:
+            raise StaleAction("that button is not one of ours")
+        return cls(verb, question_id, version, rating)

@@ -1,0 +1,259 @@
+"""Practice use cases: next question, reveal, write an answer, grade, stats.
+
+Each use case is one transaction. Buttons carry the card version they were built from
+(bot.core.actions); a grade computed from an older version is refused, and a repeated one is
+answered from the review it already recorded, so grading is idempotent.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core import replies
+from bot.core.actions import ActionKey
+from bot.core.catalog import Catalog
+from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
+from bot.core.ports import Clock
+from bot.core.replies import Reply
+from bot.core.scheduling import Rating, Schedule, Scheduler, local_day
+from question_bank.schema import CATEGORIES, LEVELS, Question
+from storage.repositories import CardRecord, LearnerRecord, NewReview, Repository, Store
+
+MAX_ANSWER_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class LearnerRef:
+    """Who is asking, as the platform names them."""
+
+    platform: str
+    user_id: str
+    workspace: str = ""
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class PracticeConfig:
+    default_timezone: str = "UTC"
+    rollover_hour: int = 4
+    daily_new_cap: int = 5
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"'{name}' is not a timezone I know. Use an IANA name such as Europe/Berlin.") from None
+
+
+def check_filters(category: str | None, level: str | None) -> None:
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(f"Unknown category '{category}'. Choose one of: {', '.join(CATEGORIES)}.")
+    if level is not None and level not in LEVELS:
+        raise InvalidInput(f"Unknown level '{level}'. Choose one of: {', '.join(LEVELS)}.")
+
+
+def _schedule(card: CardRecord) -> Schedule:
+    return Schedule(card.state, card.step, card.stability, card.difficulty, card.due, card.last_review)
+
+
+class Practice:
+    def __init__(self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig):
+        self.store = store
+        self.catalog = catalog
+        self.scheduler = scheduler
+        self.clock = clock
+        self.config = config
+
+    # helpers -----------------------------------------------------------------------------------
+    async def _learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
+        found = await repo.learner(who.platform, who.user_id, who.workspace)
+        if found is not None:
+            return found
+        return await repo.create_learner(who.platform, who.user_id, who.workspace, who.display_name, self.clock.now())
+
+    def today(self, learner: LearnerRecord) -> date:
+        return local_day(
+            self.clock.now(), zone(learner.timezone or self.config.default_timezone), self.config.rollover_hour
+        )
+
+    def _question(self, question_id: str, tenant: str | None) -> Question:
+        q = self.catalog.get(question_id, tenant)
+        if q is None:
+            raise UnknownQuestion(question_id)
+        return q
+
+    # use cases ---------------------------------------------------------------------------------
+    async def next_question(
+        self,
+        who: LearnerRef,
+        category: str | None = None,
+        level: str | None = None,
+        *,
+        reviews_only: bool = False,
+        tenant: str | None = None,
+    ) -> Reply:
+        """Due reviews first (most overdue first), then a new question within the daily cap."""
+        check_filters(category, level)
+
+        def fits(q: Question | None) -> bool:
+            return q is not None and (category is None or q.category == category) and (level is None or q.level == level)
+
+        async with self.store.transaction() as repo:
+            learner = await self._learner(repo, who)
+            today = self.today(learner)
+            for card in await repo.due_cards(learner.id, today):
+                q = self.catalog.get(card.question_id, tenant)
+                if fits(q):
+                    assert q is not None
+                    await repo.mark_shown(card.id, today)
+                    overdue = (today - card.due).days
+                    status = "Review" + (f" · {overdue} day(s) overdue" if overdue > 0 else " · due today")
+                    if card.last_review is None:
+                        status = "Seen, not graded yet"
+                    return replies.question_reply(q, card.version, status=status)
+
+            introduced = await repo.introduced_on(learner.id, today)
+            cap_reached = introduced >= self.config.daily_new_cap
+            if not reviews_only and not cap_reached:
+                have = set(await repo.question_ids(learner.id))
+                fresh = [q for q in self.catalog.questions(tenant) if q.id not in have and fits(q)]
+                if fresh:
+                    q = self._spread_pick(fresh, have, learner.id, tenant)
+                    new = Schedule.new(today)
+                    card = await repo.add_card(learner.id, q.id, new.state, new.step, today)
+                    status = f"New question ({introduced + 1} of {self.config.daily_new_cap} today)"
+                    return replies.question_reply(q, card.version, status=status)
+
+            upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(self.catalog.get(c.question_id, tenant))]
+            return replies.nothing_due_reply(
+                min(upcoming, default=None), today, category=category, cap_reached=cap_reached, reviews_only=reviews_only
+            )
+
+    def _spread_pick(self, fresh: list[Question], have: set[str], learner_id: int, tenant: str | None) -> Question:
+        """Prefer the category and topics the learner has seen least; ties in a per-learner stable order."""
+        seen = [q for qid in have if (q := self.catalog.get(qid, tenant)) is not None]
+        by_category = Counter(q.category for q in seen)
+        by_topic = Counter(t for q in seen for t in q.topics)
+
+        def key(q: Question) -> tuple[int, float, int]:
+            topic_load = sum(by_topic[t] for t in q.topics) / len(q.topics)
+            return by_category[q.category], topic_load, zlib.crc32(f"{learner_id}:{q.id}".encode())
+
+        return min(fresh, key=key)
+
+    async def show(self, who: LearnerRef, question_id: str, tenant: str | None = None) -> Reply:
+        """A specific question (e.g. the question of the day) with buttons built from the learner's own card."""
+        q = self._question(question_id, tenant)
+        async with self.store.transaction() as repo:
+            learner = await self._learner(repo, who)
+            today = self.today(learner)
+            card = await repo.card(learner.id, q.id)
+            if card is None:
+                new = Schedule.new(today)
+                card = await repo.add_card(learner.id, q.id, new.state, new.step, today)
+            else:
+                await repo.mark_shown(card.id, today)
+            return replies.question_reply(q, card.version, status="Question")
+
+    async def reveal(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
+        action = ActionKey.parse(key)
+        if action.verb not in ("reveal", "answer"):
+            raise StaleAction("that button is not a reveal button")
+        return replies.reveal_reply(self._question(action.question_id, tenant), action.version)
+
+    async def submit_answer(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
+        """Keep the learner's written answer for their grade, then show the key points to compare."""
+        action = ActionKey.parse(key)
+        q = self._question(action.question_id, tenant)
+        text = text.strip()
+        if len(text) > MAX_ANSWER_CHARS:
+            raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters (yours has {len(text)}).")
+        if text:
+            async with self.store.transaction() as repo:
+                learner = await self._learner(repo, who)
+                card = await repo.card(learner.id, q.id)
+                if card is None or not await repo.save_draft(card.id, action.version, text):
+                    raise StaleAction("this question was graded since; ask for it again to answer")
+        return replies.reveal_reply(q, action.version)
+
+    async def grade(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
+        action = ActionKey.parse(key)
+        if action.verb != "grade" or action.rating is None:
+            raise StaleAction("that button is not a grade button")
+        rating = Rating(action.rating)
+        q = self.catalog.get(action.question_id, tenant)  # may be gone from the bank; the card still counts
+        async with self.store.transaction() as repo:
+            learner = await self._learner(repo, who)
+            today = self.today(learner)
+            idem_key = f"{learner.id}:{action.question_id}:{action.version}"
+            card = await repo.card(learner.id, action.question_id)
+            if card is None:
+                raise StaleAction("this question was never shown to you")
+            if card.version == action.version:
+                outcome = self.scheduler.review(_schedule(card), rating, today)
+                after = outcome.schedule
+                assert after.stability is not None and after.difficulty is not None
+                review = NewReview(
+                    rating=int(rating), reviewed_at=self.clock.now(), review_date=today,
+                    scheduled_days=outcome.scheduled_days, idempotency_key=idem_key, answer_text=card.draft_answer,
+                    state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
+                    due=after.due, lapsed=rating == Rating.AGAIN and card.last_review is not None,
+                )  # fmt: skip
+                if await repo.record_review(learner.id, card, review):
+                    return replies.graded_reply(q, rating, after.due, today, category=q.category if q else None)
+                card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
+                assert card is not None
+            previous = await repo.review_by_key(idem_key)
+            if previous is not None:
+                return replies.already_graded_reply(
+                    Rating(previous.rating), card.due, today, q.category if q else None
+                )
+            raise StaleAction("this card was graded again since these buttons were made")
+
+    async def stats(self, who: LearnerRef, tenant: str | None = None) -> Reply:
+        async with self.store.transaction() as repo:
+            learner = await self._learner(repo, who)
+            today = self.today(learner)
+            cards = await repo.cards(learner.id)
+            totals = await repo.review_totals(learner.id, today)
+        week = today + timedelta(days=7)
+        available = Counter(q.category for q in self.catalog.questions(tenant))
+        per = {c: {"due_today": 0, "due_week": 0, "seen": 0} for c in CATEGORIES}
+        next_due = None
+        for card in cards:
+            q = self.catalog.get(card.question_id, tenant)
+            if q is None:
+                continue
+            bucket = per[q.category]
+            bucket["seen"] += 1
+            bucket["due_today"] += card.due <= today
+            bucket["due_week"] += card.due <= week
+            if card.due > today and (next_due is None or card.due < next_due):
+                next_due = card.due
+        retention = totals.recalled / totals.recall_reviews if totals.recall_reviews else None
+        return replies.stats_reply(
+            replies.Stats(
+                today=today,
+                categories=tuple(replies.CategoryStats(c, available=available[c], **per[c]) for c in CATEGORIES),
+                reviews_total=totals.total,
+                reviews_today=totals.today,
+                retention=retention,
+                next_due=next_due,
+                new_today=sum(1 for c in cards if c.introduced_on == today),
+                new_cap=self.config.daily_new_cap,
+            )
+        )
+
+    async def set_timezone(self, who: LearnerRef, name: str) -> Reply:
+        zone(name)  # raises InvalidInput with a clear message
+        async with self.store.transaction() as repo:
+            learner = await self._learner(repo, who)
+            await repo.set_timezone(learner.id, name)
+        return Reply(title="Timezone saved", body=f"Your days now follow {name}.", kind="info")

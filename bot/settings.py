@@ -1,0 +1,38 @@
+"""One typed Settings, read from the environment and an optional .env file.
+
+Secrets are SecretStr: their repr and str are masked, so logging a Settings never leaks a token.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+
+    database_url: str = Field(default="sqlite+aiosqlite:///./interview_bot.db", alias="DATABASE_URL")
+    discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    default_timezone: str = Field(default="UTC", alias="DEFAULT_TIMEZONE")
+    day_rollover_hour: int = Field(default=4, ge=0, le=23, alias="DAY_ROLLOVER_HOUR")
+    desired_retention: float = Field(default=0.9, gt=0.5, lt=1.0, alias="DESIRED_RETENTION")
+    daily_new_cap: int = Field(default=5, ge=0, le=100, alias="DAILY_NEW_CAP")
+    fsrs_fuzz: bool = Field(default=True, alias="FSRS_FUZZ")
+    bank_dir: Path | None = Field(default=None, alias="BANK_DIR")  # default: the shipped bank
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Berlin)") from None
+        return value

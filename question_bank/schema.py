@@ -1,0 +1,106 @@
+"""The question record, as pydantic models.
+
+One YAML file holds `schema_version` and a list of `questions`. Unknown fields are errors, so a typo
+never silently drops content. Topics are checked against question_bank/topics.yaml, passed in as
+validation context by the loader.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+Category = Literal["system_design", "databases", "behavioral", "backend"]
+Level = Literal["junior", "mid", "senior", "staff"]
+Difficulty = Literal["easy", "medium", "hard"]
+
+CATEGORIES: tuple[str, ...] = ("system_design", "databases", "behavioral", "backend")
+LEVELS: tuple[str, ...] = ("junior", "mid", "senior", "staff")
+CATEGORY_NAMES = {
+    "system_design": "System design",
+    "databases": "Databases",
+    "behavioral": "Behavioral",
+    "backend": "Backend fundamentals",
+}
+
+# A stable slug: it is stored in every card and button, so it never changes once shipped.
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=40)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+KeyPoint = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=75)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FollowUp(_Record):
+    question: Text
+    probes: Text  # what the follow-up is testing
+
+
+class Star(_Record):
+    """How a strong behavioral answer is built (replaces the outline for behavioral questions)."""
+
+    situation: Text
+    task: Text
+    action: Text
+    result: Text
+    reflection: Text
+
+
+class Question(_Record):
+    id: QuestionId
+    category: Category
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=100)]
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=80)]
+    level: Level
+    difficulty: Difficulty
+    time_box_minutes: Annotated[int, Field(ge=2, le=90)]
+    topics: Annotated[list[Slug], Field(min_length=1, max_length=4)]
+    tags: list[Slug] = []
+    key_points: Annotated[list[KeyPoint], Field(min_length=3, max_length=8)]
+    outline: Annotated[list[Text], Field(min_length=3, max_length=12)] | None = None
+    star: Star | None = None
+    listen_for: Annotated[list[Text], Field(min_length=2, max_length=8)] | None = None
+    red_flags: Annotated[list[Text], Field(min_length=2, max_length=8)] | None = None
+    follow_ups: Annotated[list[FollowUp], Field(min_length=2, max_length=4)]
+    pitfalls: Annotated[list[Text], Field(min_length=1, max_length=8)]
+    hints: Annotated[list[Text], Field(min_length=1, max_length=3)]
+
+    @field_validator("topics")
+    @classmethod
+    def _known_topics(cls, topics: list[str], info: ValidationInfo) -> list[str]:
+        canon = (info.context or {}).get("topics")
+        category = info.data.get("category")
+        if canon is None or category is None:
+            return topics
+        allowed = canon.get(category, {}).keys() | canon.get("shared", {}).keys()
+        unknown = [t for t in topics if t not in allowed]
+        if unknown:
+            raise ValueError(f"unknown topic {', '.join(unknown)} (add it to question_bank/topics.yaml)")
+        return topics
+
+    @model_validator(mode="after")
+    def _guidance_matches_category(self) -> Question:
+        if self.category == "behavioral":
+            missing = [f for f in ("star", "listen_for", "red_flags") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"behavioral questions need {', '.join(missing)}")
+            if self.outline is not None:
+                raise ValueError("behavioral questions use star, not outline")
+        else:
+            if self.outline is None:
+                raise ValueError("outline is required")
+            extra = [f for f in ("star", "listen_for", "red_flags") if getattr(self, f) is not None]
+            if extra:
+                raise ValueError(f"{', '.join(extra)} only belong to behavioral questions")
+        return self
+
+
+class BankFile(_Record):
+    schema_version: Literal[1]
+    questions: Annotated[list[Question], Field(min_length=1)]

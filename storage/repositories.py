@@ -1,0 +1,248 @@
+"""Every query the core needs; no SQL lives anywhere else.
+
+The core opens a unit of work with `Store.transaction()` and calls these methods. They use
+SQLAlchemy Core statements on one connection: no identity map or lazy loading on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.models import Card, Learner, Review
+
+L, C, R = Learner.__table__, Card.__table__, Review.__table__
+
+
+@dataclass(frozen=True)
+class LearnerRecord:
+    id: int
+    platform: str
+    platform_user_id: str
+    workspace: str
+    display_name: str
+    timezone: str | None
+    preferences: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    id: int
+    question_id: str
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: date
+    last_review: date | None
+    version: int
+    reps: int
+    lapses: int
+    introduced_on: date
+    last_shown_on: date | None
+    draft_answer: str | None
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    rating: int
+    review_date: date
+    card_version: int
+    scheduled_days: int
+
+
+@dataclass(frozen=True)
+class NewReview:
+    """A grade to append, with the schedule it produced."""
+
+    rating: int
+    reviewed_at: datetime
+    review_date: date
+    scheduled_days: int
+    idempotency_key: str
+    answer_text: str | None
+    state: int
+    step: int | None
+    stability: float
+    difficulty: float
+    due: date
+    lapsed: bool
+
+
+@dataclass(frozen=True)
+class ReviewTotals:
+    total: int
+    today: int
+    recall_reviews: int  # reviews of cards past their first review
+    recalled: int  # ... of which graded Good or Easy
+
+
+_LEARNER_COLS = (L.c.id, L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.timezone, L.c.preferences)
+_CARD_COLS = (
+    C.c.id, C.c.question_id, C.c.state, C.c.step, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review,
+    C.c.version, C.c.reps, C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer,
+)  # fmt: skip
+
+
+class Repository:
+    """Queries on one connection, inside the caller's transaction."""
+
+    def __init__(self, conn: AsyncConnection):
+        self._conn = conn
+
+    # learners -------------------------------------------------------------------------------
+    async def learner(self, platform: str, user_id: str, workspace: str = "") -> LearnerRecord | None:
+        row = (
+            await self._conn.execute(
+                select(*_LEARNER_COLS).where(
+                    L.c.platform == platform, L.c.workspace == workspace, L.c.platform_user_id == user_id
+                )
+            )
+        ).first()
+        return LearnerRecord(*row) if row else None
+
+    async def create_learner(
+        self, platform: str, user_id: str, workspace: str, display_name: str, now: datetime
+    ) -> LearnerRecord:
+        # A savepoint so a concurrent creator's row wins without aborting the caller's transaction.
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(
+                    insert(L).values(
+                        platform=platform,
+                        platform_user_id=user_id,
+                        workspace=workspace,
+                        display_name=display_name[:100],
+                        timezone=None,
+                        preferences={},
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass
+        found = await self.learner(platform, user_id, workspace)
+        assert found is not None
+        return found
+
+    async def set_timezone(self, learner_id: int, zone: str) -> None:
+        await self._conn.execute(update(L).where(L.c.id == learner_id).values(timezone=zone))
+
+    # cards -----------------------------------------------------------------------------------
+    async def due_cards(self, learner_id: int, today: date) -> list[CardRecord]:
+        """Cards due on or before today, most overdue first, leaving out those shown today."""
+        rows = await self._conn.execute(
+            select(*_CARD_COLS)
+            .where(
+                C.c.learner_id == learner_id,
+                C.c.due <= today,
+                or_(C.c.last_shown_on.is_(None), C.c.last_shown_on < today),
+            )
+            .order_by(C.c.due, C.c.id)
+        )
+        return [CardRecord(*r) for r in rows]
+
+    async def question_ids(self, learner_id: int) -> list[str]:
+        return list((await self._conn.execute(select(C.c.question_id).where(C.c.learner_id == learner_id))).scalars())
+
+    async def introduced_on(self, learner_id: int, day: date) -> int:
+        stmt = select(func.count()).where(C.c.learner_id == learner_id, C.c.introduced_on == day)
+        return (await self._conn.execute(stmt)).scalar_one()
+
+    async def card(self, learner_id: int, question_id: str) -> CardRecord | None:
+        row = (
+            await self._conn.execute(
+                select(*_CARD_COLS).where(C.c.learner_id == learner_id, C.c.question_id == question_id)
+            )
+        ).first()
+        return CardRecord(*row) if row else None
+
+    async def add_card(
+        self, learner_id: int, question_id: str, state: int, step: int | None, today: date
+    ) -> CardRecord:
+        values = dict(
+            learner_id=learner_id, question_id=question_id, state=state, step=step, stability=None,
+            difficulty=None, due=today, last_review=None, version=0, reps=0, lapses=0,
+            introduced_on=today, last_shown_on=today,
+        )  # fmt: skip
+        card_id = (await self._conn.execute(insert(C).values(**values).returning(C.c.id))).scalar_one()
+        return CardRecord(
+            id=card_id, question_id=question_id, state=state, step=step, stability=None, difficulty=None,
+            due=today, last_review=None, version=0, reps=0, lapses=0, introduced_on=today, last_shown_on=today,
+            draft_answer=None,
+        )  # fmt: skip
+
+    async def mark_shown(self, card_id: int, today: date) -> None:
+        await self._conn.execute(update(C).where(C.c.id == card_id).values(last_shown_on=today))
+
+    async def save_draft(self, card_id: int, version: int, text: str) -> bool:
+        """Keep an answer written before grading, for the grade at this card version to store."""
+        result = await self._conn.execute(
+            update(C).where(C.c.id == card_id, C.c.version == version).values(draft_answer=text)
+        )
+        return result.rowcount == 1
+
+    async def cards(self, learner_id: int) -> list[CardRecord]:
+        rows = await self._conn.execute(select(*_CARD_COLS).where(C.c.learner_id == learner_id))
+        return [CardRecord(*r) for r in rows]
+
+    # reviews ---------------------------------------------------------------------------------
+    async def review_by_key(self, key: str) -> ReviewRecord | None:
+        row = (
+            await self._conn.execute(
+                select(R.c.rating, R.c.review_date, R.c.card_version, R.c.scheduled_days).where(
+                    R.c.idempotency_key == key
+                )
+            )
+        ).first()
+        return ReviewRecord(*row) if row else None
+
+    async def record_review(self, learner_id: int, card: CardRecord, review: NewReview) -> bool:
+        """Apply a grade computed from `card` (at its version). False if the card moved on meanwhile."""
+        moved = await self._conn.execute(
+            update(C)
+            .where(C.c.id == card.id, C.c.version == card.version)
+            .values(
+                state=review.state, step=review.step, stability=review.stability, difficulty=review.difficulty,
+                due=review.due, last_review=review.review_date, version=card.version + 1, reps=C.c.reps + 1,
+                lapses=C.c.lapses + (1 if review.lapsed else 0), draft_answer=None,
+            )  # fmt: skip
+        )
+        if moved.rowcount != 1:
+            return False
+        await self._conn.execute(
+            insert(R).values(
+                card_id=card.id, learner_id=learner_id, question_id=card.question_id, rating=review.rating,
+                reviewed_at=review.reviewed_at, review_date=review.review_date, card_version=card.version,
+                scheduled_days=review.scheduled_days, stability=review.stability, difficulty=review.difficulty,
+                answer_text=review.answer_text, idempotency_key=review.idempotency_key,
+            )  # fmt: skip
+        )
+        return True
+
+    async def review_totals(self, learner_id: int, today: date) -> ReviewTotals:
+        stmt = select(
+            func.count(),
+            func.count().filter(R.c.review_date == today),
+            func.count().filter(R.c.card_version > 0),
+            func.count().filter(and_(R.c.card_version > 0, R.c.rating >= 3)),
+        ).where(R.c.learner_id == learner_id)
+        return ReviewTotals(*(await self._conn.execute(stmt)).one())
+
+
+class Store:
+    """Opens units of work. One transaction per use case; commit on success, roll back on error."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repository]:
+        async with self.engine.begin() as conn:
+            yield Repository(conn)
