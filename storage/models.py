@@ -110,3 +110,17 @@ class Review(Base):
     difficulty: Mapped[float] = mapped_column(Float)
     answer_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+
+
+class CustomQuestion(Base):
+    """A question a server or workspace imported; visible only to that tenant."""
+
+    __tablename__ = "custom_questions"
+    __table_args__ = (UniqueConstraint("tenant", "slug", name="uq_custom_tenant_slug"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))  # e.g. discord:<guild id>, slack:<team id>
+    slug: Mapped[str] = mapped_column(String(60))  # the id the admin wrote
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)  # the validated record
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

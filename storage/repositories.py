@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.models import Card, Learner, Review
+from storage.models import Card, CustomQuestion, Learner, Review
 
-L, C, R = Learner.__table__, Card.__table__, Review.__table__
+L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,55 @@ _CARD_COLS = (
 )  # fmt: skip
 
 
-class Repository:
+@dataclass(frozen=True)
+class CustomRecord:
+    id: int
+    slug: str
+    document: dict[str, Any]
+
+
+class CustomQuestions:
+    """A tenant's imported questions (mixed into Repository)."""
+
+    _conn: AsyncConnection
+
+    async def custom_stamp(self, tenant: str) -> tuple[int, datetime | None]:
+        """Changes whenever the tenant's questions change: a cheap check before reloading them."""
+        stmt = select(func.count(), func.max(Q.c.updated_at)).where(Q.c.tenant == tenant)
+        count, latest = (await self._conn.execute(stmt)).one()
+        if isinstance(latest, str):  # SQLite aggregates lose the column type
+            latest = datetime.fromisoformat(latest)
+        return count, latest
+
+    async def custom_questions(self, tenant: str) -> list[CustomRecord]:
+        rows = await self._conn.execute(
+            select(Q.c.id, Q.c.slug, Q.c.document).where(Q.c.tenant == tenant).order_by(Q.c.id)
+        )
+        return [CustomRecord(*r) for r in rows]
+
+    async def save_custom(self, tenant: str, documents: list[dict[str, Any]], by: str, now: datetime) -> int:
+        """Insert new slugs, replace existing ones (keeping their row id, so cards stay attached)."""
+        rows = await self._conn.execute(select(Q.c.slug, Q.c.id).where(Q.c.tenant == tenant))
+        existing = {slug: row_id for slug, row_id in rows}
+        added = 0
+        for doc in documents:
+            if doc["id"] in existing:
+                await self._conn.execute(
+                    update(Q).where(Q.c.id == existing[doc["id"]]).values(document=doc, created_by=by, updated_at=now)
+                )
+            else:
+                await self._conn.execute(
+                    insert(Q).values(tenant=tenant, slug=doc["id"], document=doc, created_by=by, updated_at=now)
+                )
+                added += 1
+        return added
+
+    async def delete_custom(self, tenant: str, slug: str) -> bool:
+        result = await self._conn.execute(delete(Q).where(Q.c.tenant == tenant, Q.c.slug == slug))
+        return result.rowcount == 1
+
+
+class Repository(CustomQuestions):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):

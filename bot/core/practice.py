@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import replies
 from bot.core.actions import ActionKey
-from bot.core.catalog import Catalog
+from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
 from bot.core.ports import Clock
 from bot.core.replies import Reply
@@ -83,11 +83,16 @@ class Practice:
             self.clock.now(), zone(learner.timezone or self.config.default_timezone), self.config.rollover_hour
         )
 
-    def _question(self, question_id: str, tenant: str | None) -> Question:
-        q = self.catalog.get(question_id, tenant)
+    @staticmethod
+    def _question(view: View, question_id: str) -> Question:
+        q = view.get(question_id)
         if q is None:
             raise UnknownQuestion(question_id)
         return q
+
+    async def _lookup(self, question_id: str, tenant: str | None) -> Question:
+        async with self.store.transaction() as repo:
+            return self._question(await self.catalog.view(repo, tenant), question_id)
 
     # use cases ---------------------------------------------------------------------------------
     async def next_question(
@@ -106,10 +111,11 @@ class Practice:
             return q is not None and (category is None or q.category == category) and (level is None or q.level == level)
 
         async with self.store.transaction() as repo:
+            view = await self.catalog.view(repo, tenant)
             learner = await self._learner(repo, who)
             today = self.today(learner)
             for card in await repo.due_cards(learner.id, today):
-                q = self.catalog.get(card.question_id, tenant)
+                q = view.get(card.question_id)
                 if fits(q):
                     assert q is not None
                     await repo.mark_shown(card.id, today)
@@ -123,22 +129,23 @@ class Practice:
             cap_reached = introduced >= self.config.daily_new_cap
             if not reviews_only and not cap_reached:
                 have = set(await repo.question_ids(learner.id))
-                fresh = [q for q in self.catalog.questions(tenant) if q.id not in have and fits(q)]
+                fresh = [q for q in view.questions if q.id not in have and fits(q)]
                 if fresh:
-                    q = self._spread_pick(fresh, have, learner.id, tenant)
+                    q = self._spread_pick(fresh, have, learner.id, view)
                     new = Schedule.new(today)
                     card = await repo.add_card(learner.id, q.id, new.state, new.step, today)
                     status = f"New question ({introduced + 1} of {self.config.daily_new_cap} today)"
                     return replies.question_reply(q, card.version, status=status)
 
-            upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(self.catalog.get(c.question_id, tenant))]
+            upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(view.get(c.question_id))]
             return replies.nothing_due_reply(
                 min(upcoming, default=None), today, category=category, cap_reached=cap_reached, reviews_only=reviews_only
             )
 
-    def _spread_pick(self, fresh: list[Question], have: set[str], learner_id: int, tenant: str | None) -> Question:
+    @staticmethod
+    def _spread_pick(fresh: list[Question], have: set[str], learner_id: int, view: View) -> Question:
         """Prefer the category and topics the learner has seen least; ties in a per-learner stable order."""
-        seen = [q for qid in have if (q := self.catalog.get(qid, tenant)) is not None]
+        seen = [q for qid in have if (q := view.get(qid)) is not None]
         by_category = Counter(q.category for q in seen)
         by_topic = Counter(t for q in seen for t in q.topics)
 
@@ -150,8 +157,8 @@ class Practice:
 
     async def show(self, who: LearnerRef, question_id: str, tenant: str | None = None) -> Reply:
         """A specific question (e.g. the question of the day) with buttons built from the learner's own card."""
-        q = self._question(question_id, tenant)
         async with self.store.transaction() as repo:
+            q = self._question(await self.catalog.view(repo, tenant), question_id)
             learner = await self._learner(repo, who)
             today = self.today(learner)
             card = await repo.card(learner.id, q.id)
@@ -166,17 +173,17 @@ class Practice:
         action = ActionKey.parse(key)
         if action.verb not in ("reveal", "answer"):
             raise StaleAction("that button is not a reveal button")
-        return replies.reveal_reply(self._question(action.question_id, tenant), action.version)
+        return replies.reveal_reply(await self._lookup(action.question_id, tenant), action.version)
 
     async def submit_answer(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
         """Keep the learner's written answer for their grade, then show the key points to compare."""
         action = ActionKey.parse(key)
-        q = self._question(action.question_id, tenant)
         text = text.strip()
         if len(text) > MAX_ANSWER_CHARS:
             raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters (yours has {len(text)}).")
-        if text:
-            async with self.store.transaction() as repo:
+        async with self.store.transaction() as repo:
+            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
+            if text:
                 learner = await self._learner(repo, who)
                 card = await repo.card(learner.id, q.id)
                 if card is None or not await repo.save_draft(card.id, action.version, text):
@@ -188,8 +195,9 @@ class Practice:
         if action.verb != "grade" or action.rating is None:
             raise StaleAction("that button is not a grade button")
         rating = Rating(action.rating)
-        q = self.catalog.get(action.question_id, tenant)  # may be gone from the bank; the card still counts
         async with self.store.transaction() as repo:
+            # The question may be gone from the bank since it was shown; the grade still counts.
+            q = (await self.catalog.view(repo, tenant)).get(action.question_id)
             learner = await self._learner(repo, who)
             today = self.today(learner)
             idem_key = f"{learner.id}:{action.question_id}:{action.version}"
@@ -219,16 +227,17 @@ class Practice:
 
     async def stats(self, who: LearnerRef, tenant: str | None = None) -> Reply:
         async with self.store.transaction() as repo:
+            view = await self.catalog.view(repo, tenant)
             learner = await self._learner(repo, who)
             today = self.today(learner)
             cards = await repo.cards(learner.id)
             totals = await repo.review_totals(learner.id, today)
         week = today + timedelta(days=7)
-        available = Counter(q.category for q in self.catalog.questions(tenant))
+        available = Counter(q.category for q in view.questions)
         per = {c: {"due_today": 0, "due_week": 0, "seen": 0} for c in CATEGORIES}
         next_due = None
         for card in cards:
-            q = self.catalog.get(card.question_id, tenant)
+            q = view.get(card.question_id)
             if q is None:
                 continue
             bucket = per[q.category]

@@ -33,9 +33,9 @@ def key(reply, verb: str, rating: int | None = None) -> str:
     raise AssertionError(f"no {verb} action in {reply.actions}")
 
 
-async def answer(practice, who, reply, rating: int):
-    revealed = await practice.reveal(who, key(reply, "reveal"))
-    return await practice.grade(who, key(revealed, "grade", rating))
+async def answer(practice, who, reply, rating: int, tenant: str | None = None):
+    revealed = await practice.reveal(who, key(reply, "reveal"), tenant=tenant)
+    return await practice.grade(who, key(revealed, "grade", rating), tenant=tenant)
 
 
 async def count(engine, model) -> int:

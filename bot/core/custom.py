@@ -1,0 +1,70 @@
+"""A server's or workspace's own questions: import (YAML, same format and messages as the bank),
+list, export and remove. Only admins may change them; the adapter checks too, the core decides."""
+
+from __future__ import annotations
+
+import yaml
+
+from bot.core.errors import InvalidInput, NotAllowed
+from bot.core.ports import Clock
+from bot.core.replies import Reply
+from question_bank.loader import InvalidBank, find_duplicates, parse_text
+from question_bank.schema import SCHEMA_VERSION
+from storage.repositories import Store
+
+MAX_IMPORT_BYTES = 1024 * 1024
+MAX_IMPORT_QUESTIONS = 500
+MAX_TENANT_QUESTIONS = 2000
+
+
+class CustomQuestionService:
+    def __init__(self, store: Store, clock: Clock):
+        self.store = store
+        self.clock = clock
+
+    async def import_yaml(self, tenant: str, *, is_admin: bool, actor: str, filename: str, data: bytes) -> Reply:
+        """Validate the whole file first; store nothing unless every question is valid."""
+        if not is_admin:
+            raise NotAllowed("Only server or workspace admins can import questions.")
+        if len(data) > MAX_IMPORT_BYTES:
+            raise InvalidInput(f"{filename} is {len(data) / 1024:.0f} KiB; imports are limited to 1 MiB.")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{filename} is not UTF-8 text; save it as UTF-8 YAML.") from None
+        questions, errors = parse_text(text, filename)
+        errors += find_duplicates([(filename, 0, q) for q in questions])
+        if errors:
+            raise InvalidBank(errors)
+        if len(questions) > MAX_IMPORT_QUESTIONS:
+            raise InvalidInput(f"{filename} has {len(questions)} questions; one import takes at most {MAX_IMPORT_QUESTIONS}.")
+        documents = [q.model_dump(mode="json", exclude_none=True) for q in questions]
+        async with self.store.transaction() as repo:
+            existing, _ = await repo.custom_stamp(tenant)
+            added = await repo.save_custom(tenant, documents, actor, self.clock.now())
+            if existing + added > MAX_TENANT_QUESTIONS:
+                raise InvalidInput(f"A server can hold at most {MAX_TENANT_QUESTIONS} questions of its own.")
+        updated = len(documents) - added
+        return Reply(
+            title="Questions imported",
+            body=f"{added} added, {updated} updated from {filename}. Members can practise them now.",
+            kind="info",
+        )
+
+    async def remove(self, tenant: str, slug: str, *, is_admin: bool) -> Reply:
+        if not is_admin:
+            raise NotAllowed("Only server or workspace admins can remove questions.")
+        async with self.store.transaction() as repo:
+            removed = await repo.delete_custom(tenant, slug)
+        if not removed:
+            raise InvalidInput(f"This server has no question of its own with id '{slug}'.")
+        return Reply(title="Question removed", body=f"'{slug}' is no longer served. Past reviews are kept.", kind="info")
+
+    async def export_yaml(self, tenant: str, *, is_admin: bool) -> str:
+        """The tenant's questions in the import format (re-importable as is)."""
+        if not is_admin:
+            raise NotAllowed("Only server or workspace admins can export questions.")
+        async with self.store.transaction() as repo:
+            records = await repo.custom_questions(tenant)
+        document = {"schema_version": SCHEMA_VERSION, "questions": [{**r.document, "id": r.slug} for r in records]}
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
