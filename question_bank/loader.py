@@ -232,6 +232,9 @@ def load_bank(paths: Iterable[Path] | None = None) -> Bank:
         raise InvalidBank([BankError(str(p), 1, None, None, "no question files found") for p in (paths or [DATA_DIR])])
     for path in files:
         source = _display(path)
+        if not path.exists():
+            errors.append(BankError(source, 1, None, None, "no such file or folder"))
+            continue
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
