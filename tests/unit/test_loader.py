@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -155,4 +156,16 @@ def test_parse_text_keeps_the_good_questions_of_a_partly_bad_file():
 def test_the_shipped_bank_loads_every_file():
     bank = load_bank()
     files = list(DATA_DIR.rglob("*.yaml"))
-    assert files and len(bank) >= 1
+    assert len(files) >= 30
+    counts = Counter(q.category for q in bank.questions)
+    assert len(bank) >= 400
+    assert counts["system_design"] >= 120 and counts["databases"] >= 120
+    assert counts["behavioral"] >= 90 and counts["backend"] >= 70
+    for category in counts:  # levels spread from junior to staff in every category
+        levels = Counter(q.level for q in bank.questions if q.category == category)
+        assert min(levels[lv] for lv in ("junior", "mid", "senior", "staff")) >= counts[category] // 8
+
+
+def test_the_shipped_bank_has_no_near_duplicate_titles():
+    titles = Counter(q.title.casefold() for q in load_bank().questions)
+    assert [t for t, n in titles.items() if n > 1] == []
