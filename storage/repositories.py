@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -90,6 +90,35 @@ _CARD_COLS = (
     C.c.version, C.c.reps, C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer,
 )  # fmt: skip
 
+# Hot-path statements are built once: building and cache-keying a statement costs more than running it.
+_LEARNER_BY_IDENTITY = select(*_LEARNER_COLS).where(
+    L.c.platform == bindparam("platform"),
+    L.c.workspace == bindparam("workspace"),
+    L.c.platform_user_id == bindparam("user_id"),
+)
+_DUE_CARDS = (
+    select(*_CARD_COLS)
+    .where(
+        C.c.learner_id == bindparam("learner_id"),
+        C.c.due <= bindparam("today"),
+        or_(C.c.last_shown_on.is_(None), C.c.last_shown_on < bindparam("today")),
+    )
+    .order_by(C.c.due, C.c.id)
+)
+_CARD = select(*_CARD_COLS).where(C.c.learner_id == bindparam("learner_id"), C.c.question_id == bindparam("question_id"))
+_MARK_SHOWN = update(C).where(C.c.id == bindparam("card_id")).values(last_shown_on=bindparam("today"))
+_APPLY_REVIEW = (
+    update(C)
+    .where(C.c.id == bindparam("card_id"), C.c.version == bindparam("expected_version"))
+    .values(
+        state=bindparam("new_state"), step=bindparam("new_step"), stability=bindparam("new_stability"),
+        difficulty=bindparam("new_difficulty"), due=bindparam("new_due"), last_review=bindparam("reviewed_on"),
+        version=bindparam("expected_version") + 1, reps=C.c.reps + 1, lapses=C.c.lapses + bindparam("lapse"),
+        draft_answer=None,
+    )  # fmt: skip
+)
+_INSERT_REVIEW = insert(R)
+
 
 @dataclass(frozen=True)
 class CustomRecord:
@@ -147,13 +176,8 @@ class Repository(CustomQuestions):
 
     # learners -------------------------------------------------------------------------------
     async def learner(self, platform: str, user_id: str, workspace: str = "") -> LearnerRecord | None:
-        row = (
-            await self._conn.execute(
-                select(*_LEARNER_COLS).where(
-                    L.c.platform == platform, L.c.workspace == workspace, L.c.platform_user_id == user_id
-                )
-            )
-        ).first()
+        params = {"platform": platform, "workspace": workspace, "user_id": user_id}
+        row = (await self._conn.execute(_LEARNER_BY_IDENTITY, params)).first()
         return LearnerRecord(*row) if row else None
 
     async def create_learner(
@@ -185,15 +209,7 @@ class Repository(CustomQuestions):
     # cards -----------------------------------------------------------------------------------
     async def due_cards(self, learner_id: int, today: date) -> list[CardRecord]:
         """Cards due on or before today, most overdue first, leaving out those shown today."""
-        rows = await self._conn.execute(
-            select(*_CARD_COLS)
-            .where(
-                C.c.learner_id == learner_id,
-                C.c.due <= today,
-                or_(C.c.last_shown_on.is_(None), C.c.last_shown_on < today),
-            )
-            .order_by(C.c.due, C.c.id)
-        )
+        rows = await self._conn.execute(_DUE_CARDS, {"learner_id": learner_id, "today": today})
         return [CardRecord(*r) for r in rows]
 
     async def question_ids(self, learner_id: int) -> list[str]:
@@ -204,11 +220,7 @@ class Repository(CustomQuestions):
         return (await self._conn.execute(stmt)).scalar_one()
 
     async def card(self, learner_id: int, question_id: str) -> CardRecord | None:
-        row = (
-            await self._conn.execute(
-                select(*_CARD_COLS).where(C.c.learner_id == learner_id, C.c.question_id == question_id)
-            )
-        ).first()
+        row = (await self._conn.execute(_CARD, {"learner_id": learner_id, "question_id": question_id})).first()
         return CardRecord(*row) if row else None
 
     async def add_card(
@@ -227,7 +239,7 @@ class Repository(CustomQuestions):
         )  # fmt: skip
 
     async def mark_shown(self, card_id: int, today: date) -> None:
-        await self._conn.execute(update(C).where(C.c.id == card_id).values(last_shown_on=today))
+        await self._conn.execute(_MARK_SHOWN, {"card_id": card_id, "today": today})
 
     async def save_draft(self, card_id: int, version: int, text: str) -> bool:
         """Keep an answer written before grading, for the grade at this card version to store."""
@@ -254,23 +266,24 @@ class Repository(CustomQuestions):
     async def record_review(self, learner_id: int, card: CardRecord, review: NewReview) -> bool:
         """Apply a grade computed from `card` (at its version). False if the card moved on meanwhile."""
         moved = await self._conn.execute(
-            update(C)
-            .where(C.c.id == card.id, C.c.version == card.version)
-            .values(
-                state=review.state, step=review.step, stability=review.stability, difficulty=review.difficulty,
-                due=review.due, last_review=review.review_date, version=card.version + 1, reps=C.c.reps + 1,
-                lapses=C.c.lapses + (1 if review.lapsed else 0), draft_answer=None,
-            )  # fmt: skip
+            _APPLY_REVIEW,
+            {
+                "card_id": card.id, "expected_version": card.version, "new_state": review.state,
+                "new_step": review.step, "new_stability": review.stability, "new_difficulty": review.difficulty,
+                "new_due": review.due, "reviewed_on": review.review_date, "lapse": 1 if review.lapsed else 0,
+            },  # fmt: skip
         )
         if moved.rowcount != 1:
             return False
         await self._conn.execute(
-            insert(R).values(
-                card_id=card.id, learner_id=learner_id, question_id=card.question_id, rating=review.rating,
-                reviewed_at=review.reviewed_at, review_date=review.review_date, card_version=card.version,
-                scheduled_days=review.scheduled_days, stability=review.stability, difficulty=review.difficulty,
-                answer_text=review.answer_text, idempotency_key=review.idempotency_key,
-            )  # fmt: skip
+            _INSERT_REVIEW,
+            {
+                "card_id": card.id, "learner_id": learner_id, "question_id": card.question_id, "rating": review.rating,
+                "reviewed_at": review.reviewed_at, "review_date": review.review_date, "card_version": card.version,
+                "scheduled_days": review.scheduled_days, "stability": review.stability,
+                "difficulty": review.difficulty, "answer_text": review.answer_text,
+                "idempotency_key": review.idempotency_key,
+            },  # fmt: skip
         )
         return True
 
