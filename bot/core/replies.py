@@ -6,7 +6,7 @@ Text here is plain with light markdown (**bold**, bullet lines) that all three c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from bot.core.actions import ActionKey
@@ -195,7 +195,6 @@ class Stats:
     next_due: date | None
     new_today: int
     new_cap: int
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def stats_reply(s: Stats) -> Reply:

@@ -115,6 +115,12 @@ def test_broken_yaml_reports_the_line(tmp_path):
     assert len(errors) == 1 and errors[0].startswith("F:") and "not valid YAML" in errors[0]
 
 
+def test_a_key_written_twice_is_an_error(tmp_path):
+    text = GOOD.replace("    level: mid\n", "    level: mid\n    level: senior\n")
+    errors = errors_for(tmp_path, text)
+    assert errors == ["F:10: not valid YAML: duplicate key 'level'"]
+
+
 def test_wrong_schema_version(tmp_path):
     assert errors_for(tmp_path, GOOD.replace("schema_version: 1", "schema_version: 7")) == [
         "F:1: schema_version: must be one of 1"
