@@ -209,6 +209,12 @@ def check_category_dir(path: Path, question: Question) -> str | None:
     return None
 
 
+def locate(source: str, text: str, questions: list[Question]) -> list[tuple[str, int, Question]]:
+    """Each question with the line of its `id:`, for errors found after parsing."""
+    lines_of = _id_lines(text)
+    return [(source, lines_of[q.id].pop(0) if lines_of.get(q.id) else 1, q) for q in questions]
+
+
 def find_duplicates(located: list[tuple[str, int, Question]]) -> list[BankError]:
     seen: dict[str, str] = {}
     errors = []
@@ -241,23 +247,22 @@ def load_bank(paths: Iterable[Path] | None = None) -> Bank:
             continue
         questions, file_errors = parse_text(text, source)
         errors.extend(file_errors)
-        line_of = _id_lines(text)
-        for q in questions:
-            line = line_of.get(q.id, 1)
+        found = locate(source, text, questions)
+        for _, line, q in found:
             if problem := check_category_dir(path, q):
                 errors.append(BankError(source, line, q.id, "category", problem))
-            located.append((source, line, q))
+        located.extend(found)
     errors.extend(find_duplicates(located))
     if errors:
         raise InvalidBank(errors)
     return Bank(tuple(q for _, _, q in located))
 
 
-def _id_lines(text: str) -> dict[str, int]:
-    """Line of each `id:` entry, for errors found after parsing (duplicates, misfiled questions)."""
-    out: dict[str, int] = {}
+def _id_lines(text: str) -> dict[str, list[int]]:
+    """Lines of each `id:` entry, in file order (an id written twice has two)."""
+    out: dict[str, list[int]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip().removeprefix("- ").strip()
         if stripped.startswith("id:"):
-            out.setdefault(stripped[3:].strip().strip("'\""), number)
+            out.setdefault(stripped[3:].strip().strip("'\""), []).append(number)
     return out

@@ -8,7 +8,7 @@ import yaml
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.ports import Clock
 from bot.core.replies import Reply
-from question_bank.loader import InvalidBank, find_duplicates, parse_text
+from question_bank.loader import InvalidBank, find_duplicates, locate, parse_text
 from question_bank.schema import SCHEMA_VERSION
 from storage.repositories import Store
 
@@ -33,7 +33,7 @@ class CustomQuestionService:
         except UnicodeDecodeError:
             raise InvalidInput(f"{filename} is not UTF-8 text; save it as UTF-8 YAML.") from None
         questions, errors = parse_text(text, filename)
-        errors += find_duplicates([(filename, 0, q) for q in questions])
+        errors += find_duplicates(locate(filename, text, questions))
         if errors:
             raise InvalidBank(errors)
         if len(questions) > MAX_IMPORT_QUESTIONS:

@@ -116,8 +116,12 @@ async def test_import_limits_and_permissions(custom):
     with pytest.raises(InvalidInput, match="at most 500"):
         await custom.import_yaml(GUILD_A, is_admin=True, actor="a", filename="many.yaml", data=yaml.safe_dump(body).encode())
     dup = ONE + ONE.split("questions:\n")[1]
-    with pytest.raises(InvalidBank, match="duplicate id"):
+    with pytest.raises(InvalidBank) as exc:
         await custom.import_yaml(GUILD_A, is_admin=True, actor="a", filename="dup.yaml", data=dup.encode())
+    second_id_line = dup.splitlines().index("  - id: our-deploy-runbook", 3) + 1
+    assert [str(e) for e in exc.value.errors] == [
+        f"dup.yaml:{second_id_line}: our-deploy-runbook: id: duplicate id (first defined at dup.yaml:3)"
+    ]
 
 
 async def test_remove_keeps_history_and_export_round_trips(engine, clock, custom, only_db_bank):
