@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.scheduling import Scheduler
@@ -27,6 +28,7 @@ class App:
     engine: AsyncEngine
     bank: Bank
     practice: Practice
+    buttons: Buttons
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -45,4 +47,4 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
             daily_new_cap=settings.daily_new_cap,
         ),
     )
-    return App(settings=settings, engine=engine, bank=bank, practice=practice)
+    return App(settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -62,6 +63,10 @@ class Learner(Base):
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: the default zone
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when this identity was linked into another learner: lookups resolve to that learner.
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), nullable=True)
+    leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice: Mapped[str | None] = mapped_column(Text, nullable=True)  # told once, the next time they use the bot
 
 
 class Card(Base):
@@ -95,7 +100,10 @@ class Review(Base):
     """Append-only history: one row per recorded self-grade."""
 
     __tablename__ = "reviews"
-    __table_args__ = (Index("ix_reviews_learner_date", "learner_id", "review_date"),)
+    __table_args__ = (
+        Index("ix_reviews_learner_date", "learner_id", "review_date"),
+        Index("ix_reviews_tenant_date", "tenant", "review_date"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"), index=True)
@@ -110,6 +118,7 @@ class Review(Base):
     difficulty: Mapped[float] = mapped_column(Float)
     answer_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the server/workspace it happened in
 
 
 class CustomQuestion(Base):
@@ -124,3 +133,83 @@ class CustomQuestion(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON)  # the validated record
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PushTarget(Base):
+    """Where a daily question goes: a learner's DM or a channel's question of the day."""
+
+    __tablename__ = "push_targets"
+    __table_args__ = (Index("ix_push_targets_next", "next_push_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # dm:<learner id> | channel:<platform>:<channel id>
+    kind: Mapped[str] = mapped_column(String(16))  # dm | channel
+    platform: Mapped[str] = mapped_column(String(16))  # discord | slack
+    tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)  # discord:<guild> | slack:<team>
+    learner_id: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), nullable=True)
+    recipient: Mapped[str | None] = mapped_column(String(64), nullable=True)  # platform user id for a DM
+    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the channel, or the cached DM channel
+    local_time: Mapped[str] = mapped_column(String(5))  # HH:MM in `timezone`
+    timezone: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: all
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)  # snooze: no pushes before this local day
+    paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # a permanent failure stopped it
+    next_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # None: nothing planned
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Delivery(Base):
+    """The claim on one target's push for one local day: at most one message per (target, day)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("target_id", "local_date", name="uq_delivery_target_day"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("push_targets.id", ondelete="CASCADE"))
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sending | sent | failed | skipped
+    worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    question_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LinkCode(Base):
+    """A one-time code that links another platform identity to this learner."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkAttempt(Base):
+    """Code redemptions, counted to rate-limit guessing."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_learner_at", "learner_id", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InboundEvent(Base):
+    """Platform events already handled (e.g. Slack event_id), so a redelivery is done once."""
+
+    __tablename__ = "inbound_events"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -74,6 +74,7 @@ class NewReview:
     difficulty: float
     due: date
     lapsed: bool
+    tenant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ class Repository(CustomQuestions):
                 "reviewed_at": review.reviewed_at, "review_date": review.review_date, "card_version": card.version,
                 "scheduled_days": review.scheduled_days, "stability": review.stability,
                 "difficulty": review.difficulty, "answer_text": review.answer_text,
-                "idempotency_key": review.idempotency_key,
+                "idempotency_key": review.idempotency_key, "tenant": review.tenant,
             },  # fmt: skip
         )
         return True

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from bot.core.errors import StaleAction
 
 MAX_KEY_LENGTH = 90
-VERBS = ("reveal", "answer", "grade", "next")
+# reveal/answer/grade: a question at a card version; next: the slot carries a category (or "");
+# open: show a question to whoever clicks (question of the day); topic: practise a topic;
+# forget: confirm deleting the clicker's data.
+VERBS = ("reveal", "answer", "grade", "next", "open", "topic", "forget")
 
 
 @dataclass(frozen=True)

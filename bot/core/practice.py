@@ -215,7 +215,7 @@ class Practice:
                     rating=int(rating), reviewed_at=self.clock.now(), review_date=today,
                     scheduled_days=outcome.scheduled_days, idempotency_key=idem_key, answer_text=card.draft_answer,
                     state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
-                    due=after.due, lapsed=rating == Rating.AGAIN and card.last_review is not None,
+                    due=after.due, lapsed=rating == Rating.AGAIN and card.last_review is not None, tenant=tenant,
                 )  # fmt: skip
                 if await repo.record_review(learner.id, card, review):
                     return replies.graded_reply(q, rating, after.due, today, category=q.category if q else None)

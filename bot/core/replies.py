@@ -32,6 +32,15 @@ class Action:
 
 
 @dataclass(frozen=True)
+class File:
+    """An attachment: a chart PNG, an export JSON."""
+
+    filename: str
+    data: bytes
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     title: str
     body: str = ""
@@ -40,6 +49,7 @@ class Reply:
     footer: str = ""
     private: bool = True
     kind: str = "info"  # question | reveal | graded | info | error
+    files: tuple[File, ...] = ()
 
 
 # What each self-grade means for an interview answer.

@@ -267,3 +267,21 @@ async def test_bad_timezone_is_refused_with_a_clear_message(practice):
     with pytest.raises(InvalidInput) as err:
         await practice.set_timezone(ALICE, "Mars/Olympus_Mons")
     assert "Mars/Olympus_Mons" in err.value.message and "IANA" in err.value.message
+
+
+async def test_buttons_route_every_verb_and_record_where_a_grade_happened(engine, bank, clock):
+    from bot.core.buttons import Buttons
+
+    practice = make_practice(engine, bank, clock)
+    buttons = Buttons(practice)
+    first = await buttons.press(ALICE, ActionKey("next", "databases", 0).encode(), tenant="discord:1")
+    assert first.kind == "question"
+    revealed = await buttons.press(ALICE, key(first, "reveal"), tenant="discord:1")
+    graded = await buttons.press(ALICE, key(revealed, "grade", 3), tenant="discord:1")
+    assert graded.title == "Recorded: Solid"
+    opened = await buttons.press(LearnerRef("console", "bob"), ActionKey("open", qid(first), 0).encode())
+    assert opened.kind == "question" and qid(opened) == qid(first)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(Review.tenant))).scalars().all() == ["discord:1"]
+    with pytest.raises(StaleAction):
+        await buttons.press(ALICE, "delete:everything:0")
