@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
+from bot.core.custom import CustomQuestionService
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.scheduling import Scheduler
 from bot.settings import Settings
@@ -29,6 +30,7 @@ class App:
     bank: Bank
     practice: Practice
     buttons: Buttons
+    custom: CustomQuestionService
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -47,4 +49,7 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
             daily_new_cap=settings.daily_new_cap,
         ),
     )
-    return App(settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice))
+    custom = CustomQuestionService(practice.store, practice.clock)
+    return App(
+        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice), custom=custom
+    )
