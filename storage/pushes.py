@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Insert, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import PushTarget
+from storage.models import Delivery, Learner, PushTarget
 
-T = PushTarget.__table__
+T, D, L = PushTarget.__table__, Delivery.__table__, Learner.__table__
+
+# Delivery statuses: claimed -> sending -> sent | retry (transient failure) | failed | skipped (nothing to send).
+DONE = ("sent", "failed", "skipped")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,19 @@ class PushTargetRecord:
     paused_until: date | None
     paused_reason: str | None
     next_push_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    id: int
+    target_id: int
+    local_date: date
+    status: str
+    worker: str | None
+    lease_until: datetime | None
+    attempts: int  # sends started so far
+    next_attempt_at: datetime | None
+    question_id: str | None
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,11 @@ class NewPushTarget:
 _TARGET_COLS = (
     T.c.id, T.c.key, T.c.kind, T.c.platform, T.c.tenant, T.c.learner_id, T.c.recipient, T.c.channel_id,
     T.c.local_time, T.c.timezone, T.c.categories, T.c.active, T.c.paused_until, T.c.paused_reason, T.c.next_push_at,
+)  # fmt: skip
+
+_DELIVERY_COLS = (
+    D.c.id, D.c.target_id, D.c.local_date, D.c.status, D.c.worker, D.c.lease_until, D.c.attempts,
+    D.c.next_attempt_at, D.c.question_id,
 )  # fmt: skip
 
 
@@ -115,3 +136,118 @@ class PushTargets:
             .values(active=False, next_push_at=None, updated_at=now)
         )
         return result.rowcount
+
+    # planning and delivery ------------------------------------------------------------------
+    async def due_push_targets(self, now: datetime, platforms: list[str], limit: int) -> list[PushTargetRecord]:
+        """Targets whose next push is due, oldest first (ix_push_targets_next). On PostgreSQL the rows
+        stay locked until the caller's transaction ends and other workers skip them."""
+        stmt = (
+            select(*_TARGET_COLS)
+            .where(T.c.next_push_at <= now, T.c.platform.in_(platforms))
+            .order_by(T.c.next_push_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [PushTargetRecord(*r) for r in await self._conn.execute(stmt)]
+
+    async def next_push_due(self, platforms: list[str]) -> datetime | None:
+        stmt = select(func.min(T.c.next_push_at)).where(T.c.platform.in_(platforms))
+        found = (await self._conn.execute(stmt)).scalar_one()
+        if isinstance(found, str):  # SQLite aggregates lose the column type
+            found = datetime.fromisoformat(found)
+        return found.replace(tzinfo=found.tzinfo or timezone.utc) if found is not None else None
+
+    async def plan_push(self, target_id: int, at: datetime | None) -> None:
+        await self._conn.execute(update(T).where(T.c.id == target_id).values(next_push_at=at))
+
+    async def cache_push_channel(self, target_id: int, channel_id: str) -> None:
+        await self._conn.execute(update(T).where(T.c.id == target_id).values(channel_id=channel_id))
+
+    async def pause_push_target(self, target_id: int, reason: str, now: datetime) -> None:
+        """Stop a target that cannot be delivered to until its owner configures it again."""
+        await self._conn.execute(
+            update(T).where(T.c.id == target_id).values(paused_reason=reason, next_push_at=None, updated_at=now)
+        )
+
+    async def claim_delivery(
+        self, target_id: int, day: date, worker: str, now: datetime, lease_until: datetime
+    ) -> DeliveryRecord | None:
+        """Claim the target's push for `day`: a new row under the unique (target, day) constraint, or
+        a row whose worker's lease ran out, or whose retry is due. None: done, or held by another."""
+        inserted = await self._conn.execute(
+            dialect_insert(self._conn, D)
+            .values(
+                target_id=target_id, local_date=day, status="claimed", worker=worker, lease_until=lease_until,
+                attempts=0, claimed_at=now,
+            )  # fmt: skip
+            .on_conflict_do_nothing(index_elements=[D.c.target_id, D.c.local_date])
+            .returning(*_DELIVERY_COLS)
+        )
+        row = inserted.first()
+        if row is not None:
+            return DeliveryRecord(*row)
+        takeover = or_(
+            and_(D.c.status.in_(("claimed", "sending")), D.c.lease_until < now),
+            and_(D.c.status == "retry", D.c.next_attempt_at <= now),
+        )
+        taken = await self._conn.execute(
+            update(D)
+            .where(D.c.target_id == target_id, D.c.local_date == day, takeover)
+            .values(status="claimed", worker=worker, lease_until=lease_until, claimed_at=now)
+            .returning(*_DELIVERY_COLS)
+        )
+        row = taken.first()
+        return DeliveryRecord(*row) if row else None
+
+    async def delivery(self, target_id: int, day: date) -> DeliveryRecord | None:
+        stmt = select(*_DELIVERY_COLS).where(D.c.target_id == target_id, D.c.local_date == day)
+        row = (await self._conn.execute(stmt)).first()
+        return DeliveryRecord(*row) if row else None
+
+    async def start_sending(self, delivery_id: int, worker: str, lease_until: datetime) -> bool:
+        """Move this worker's claim to 'sending' (one more attempt, a fresh lease). False: the claim
+        was taken over meanwhile, so this worker must not send."""
+        result = await self._conn.execute(
+            update(D)
+            .where(D.c.id == delivery_id, D.c.worker == worker, D.c.status == "claimed")
+            .values(status="sending", attempts=D.c.attempts + 1, lease_until=lease_until)
+        )
+        return result.rowcount == 1
+
+    async def set_delivery_question(self, delivery_id: int, question_id: str) -> None:
+        await self._conn.execute(update(D).where(D.c.id == delivery_id).values(question_id=question_id))
+
+    async def finish_delivery(
+        self,
+        delivery_id: int,
+        worker: str,
+        status: str,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        sent_at: datetime | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """Record how this worker's attempt ended (only while the claim is still its own)."""
+        result = await self._conn.execute(
+            update(D)
+            .where(D.c.id == delivery_id, D.c.worker == worker)
+            .values(
+                status=status, message_id=message_id, error=error, sent_at=sent_at, next_attempt_at=next_attempt_at,
+                lease_until=None,
+            )  # fmt: skip
+        )
+        return result.rowcount == 1
+
+    async def recent_channel_questions(self, target_id: int, since: date) -> dict[str, date]:
+        """Questions posted by this target since `since`, with the day each was last posted."""
+        rows = await self._conn.execute(
+            select(D.c.question_id, func.max(D.c.local_date))
+            .where(D.c.target_id == target_id, D.c.local_date >= since, D.c.question_id.is_not(None))
+            .group_by(D.c.question_id)
+        )
+        return {qid: day if isinstance(day, date) else date.fromisoformat(day) for qid, day in rows}
+
+    # notices -------------------------------------------------------------------------------
+    async def set_notice(self, learner_id: int, notice: str | None) -> None:
+        await self._conn.execute(update(L).where(L.c.id == learner_id).values(notice=notice))

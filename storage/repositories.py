@@ -31,6 +31,7 @@ class LearnerRecord:
     display_name: str
     timezone: str | None
     preferences: dict[str, Any]
+    notice: str | None = None  # to tell them the next time they use the bot (e.g. pushes stopped)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,10 @@ class ReviewTotals:
     recalled: int  # ... of which graded Good or Easy
 
 
-_LEARNER_COLS = (L.c.id, L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.timezone, L.c.preferences)
+_LEARNER_COLS = (
+    L.c.id, L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.timezone, L.c.preferences,
+    L.c.notice,
+)  # fmt: skip
 _CARD_COLS = (
     C.c.id, C.c.question_id, C.c.state, C.c.step, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review,
     C.c.version, C.c.reps, C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer,
@@ -180,6 +184,10 @@ class Repository(CustomQuestions, PushTargets):
     async def learner(self, platform: str, user_id: str, workspace: str = "") -> LearnerRecord | None:
         params = {"platform": platform, "workspace": workspace, "user_id": user_id}
         row = (await self._conn.execute(_LEARNER_BY_IDENTITY, params)).first()
+        return LearnerRecord(*row) if row else None
+
+    async def learner_by_id(self, learner_id: int) -> LearnerRecord | None:
+        row = (await self._conn.execute(select(*_LEARNER_COLS).where(L.c.id == learner_id))).first()
         return LearnerRecord(*row) if row else None
 
     async def create_learner(

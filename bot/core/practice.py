@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core import replies
+from bot.core import push_replies, replies
 from bot.core.actions import ActionKey
 from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
@@ -35,6 +36,15 @@ class LearnerRef:
     user_id: str
     workspace: str = ""
     display_name: str = ""
+
+
+@dataclass(frozen=True)
+class Served:
+    """A question picked for a learner, at their card's version."""
+
+    question: Question
+    version: int
+    status: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,13 @@ class Practice:
             self.clock.now(), zone(learner.timezone or self.config.default_timezone), self.config.rollover_hour
         )
 
+    async def _told(self, repo: Repository, learner: LearnerRecord, reply: Reply) -> Reply:
+        """A notice waiting for the learner (e.g. their daily question stopped) rides on this reply, once."""
+        if learner.notice is None:
+            return reply
+        await repo.set_notice(learner.id, None)
+        return push_replies.with_notice(reply, learner.notice)
+
     @staticmethod
     def _question(view: View, question_id: str) -> Question:
         q = view.get(question_id)
@@ -117,33 +134,70 @@ class Practice:
             view = await self.catalog.view(repo, tenant)
             learner = await self.learner(repo, who)
             today = self.today(learner)
-            for card in await repo.due_cards(learner.id, today):
-                q = view.get(card.question_id)
-                if fits(q):
-                    assert q is not None
-                    await repo.mark_shown(card.id, today)
-                    overdue = (today - card.due).days
-                    status = "Review" + (f" · {overdue} day(s) overdue" if overdue > 0 else " · due today")
-                    if card.last_review is None:
-                        status = "Seen, not graded yet"
-                    return replies.question_reply(q, card.version, status=status)
+            served, cap_reached = await self._serve(repo, view, learner.id, today, fits, reviews_only=reviews_only)
+            if served is not None:
+                reply = replies.question_reply(served.question, served.version, status=served.status)
+            else:
+                upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(view.get(c.question_id))]
+                reply = replies.nothing_due_reply(
+                    min(upcoming, default=None), today, category=category, cap_reached=cap_reached,
+                    reviews_only=reviews_only,
+                )  # fmt: skip
+            return await self._told(repo, learner, reply)
 
-            introduced = await repo.introduced_on(learner.id, today)
-            cap_reached = introduced >= self.config.daily_new_cap
-            if not reviews_only and not cap_reached:
-                have = set(await repo.question_ids(learner.id))
-                fresh = [q for q in view.questions if q.id not in have and fits(q)]
-                if fresh:
-                    q = self._spread_pick(fresh, have, learner.id, view)
-                    new = Schedule.new(today)
-                    card = await repo.add_card(learner.id, q.id, new.state, new.step, today)
-                    status = f"New question ({introduced + 1} of {self.config.daily_new_cap} today)"
-                    return replies.question_reply(q, card.version, status=status)
+    async def _serve(
+        self, repo: Repository, view: View, learner_id: int, today: date, fits: Callable[[Question | None], bool],
+        *, reviews_only: bool = False,
+    ) -> tuple[Served | None, bool]:  # fmt: skip
+        """The most overdue fitting card, else a new fitting question within the daily cap (marked
+        shown / added); and whether the cap is reached."""
+        for card in await repo.due_cards(learner_id, today):
+            q = view.get(card.question_id)
+            if fits(q):
+                assert q is not None
+                await repo.mark_shown(card.id, today)
+                overdue = (today - card.due).days
+                status = "Review" + (f" · {overdue} day(s) overdue" if overdue > 0 else " · due today")
+                if card.last_review is None:
+                    status = "Seen, not graded yet"
+                return Served(q, card.version, status), False
 
-            upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(view.get(c.question_id))]
-            return replies.nothing_due_reply(
-                min(upcoming, default=None), today, category=category, cap_reached=cap_reached, reviews_only=reviews_only
-            )
+        introduced = await repo.introduced_on(learner_id, today)
+        cap_reached = introduced >= self.config.daily_new_cap
+        if not reviews_only and not cap_reached:
+            have = set(await repo.question_ids(learner_id))
+            fresh = [q for q in view.questions if q.id not in have and fits(q)]
+            if fresh:
+                q = self._spread_pick(fresh, have, learner_id, view)
+                new = Schedule.new(today)
+                card = await repo.add_card(learner_id, q.id, new.state, new.step, today)
+                status = f"New question ({introduced + 1} of {self.config.daily_new_cap} today)"
+                return Served(q, card.version, status), False
+        return None, cap_reached
+
+    async def daily_question(
+        self, repo: Repository, learner_id: int, categories: Sequence[str], tenant: str | None, *, chosen: str | None
+    ) -> tuple[Question, Reply] | None:
+        """A learner's daily push, in the caller's transaction: their most overdue card, else a new
+        question from their categories (same rules and cap as asking). `chosen`: the question an
+        earlier attempt of the same push picked, sent again. None: nothing to send today."""
+        learner = await repo.learner_by_id(learner_id)
+        if learner is None:
+            return None
+        view = await self.catalog.view(repo, tenant)
+        today = self.today(learner)
+        if chosen is not None:
+            q, card = view.get(chosen), await repo.card(learner.id, chosen)
+            served = Served(q, card.version, "Question") if q is not None and card is not None else None
+        else:
+            served, _ = await self._serve(repo, view, learner.id, today, lambda q: q is not None, reviews_only=True)
+        if served is None and chosen is None:
+            in_categories = lambda q: q is not None and (not categories or q.category in categories)  # noqa: E731
+            served, _ = await self._serve(repo, view, learner.id, today, in_categories)
+        if served is None:
+            return None
+        status = f"Daily question · {served.status}"
+        return served.question, replies.question_reply(served.question, served.version, status=status)
 
     @staticmethod
     def _spread_pick(fresh: list[Question], have: set[str], learner_id: int, view: View) -> Question:
@@ -170,7 +224,7 @@ class Practice:
                 card = await repo.add_card(learner.id, q.id, new.state, new.step, today)
             else:
                 await repo.mark_shown(card.id, today)
-            return replies.question_reply(q, card.version, status="Question")
+            return await self._told(repo, learner, replies.question_reply(q, card.version, status="Question"))
 
     async def reveal(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
         action = ActionKey.parse(key)

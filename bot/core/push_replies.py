@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.core.replies import Reply, category_name
+from bot.core.actions import ActionKey
+from bot.core.replies import Action, Field, Reply, category_name
+from question_bank.schema import Question
 
 HOW_TO_CHANGE = "Subscribe again to change it · unsubscribe to stop · snooze to pause for a few days"
 
@@ -63,3 +66,35 @@ def qotd_off_reply(stopped: int) -> Reply:
     if stopped == 0:
         return Reply(title="Nothing to turn off", body="No question of the day is set up here.", kind="info")
     return Reply(title="Question of the day off", body=f"Stopped in {stopped} channel(s).", kind="info")
+
+
+def with_notice(reply: Reply, notice: str) -> Reply:
+    """A reply that also carries a notice the learner has not seen yet, above its own text."""
+    return replace(reply, body=f"**{notice}**\n\n{reply.body}" if reply.body else f"**{notice}**")
+
+
+def qotd_reply(q: Question) -> Reply:
+    """A channel's question of the day: public, with one button that gives each clicker their own flow."""
+    return Reply(
+        title=f"Question of the day: {q.title}",
+        body=q.prompt,
+        fields=(
+            Field("Category", category_name(q.category)),
+            Field("Level", q.level.capitalize()),
+            Field("Time box", f"{q.time_box_minutes} min"),
+        ),
+        actions=(
+            Action(
+                "Practise it", ActionKey("open", q.id, 0).encode(), "primary",
+                hint="Your own reveal and self-grade, private to you; it feeds your schedule",
+            ),
+        ),  # fmt: skip
+        footer=f"Question of the day · {q.id}",
+        private=False,
+        kind="question",
+    )
+
+
+def push_stopped_notice(reason: str) -> str:
+    """Told to a learner whose daily question could not be delivered and is now paused."""
+    return f"Your daily question is paused: {reason}. Once that is fixed, subscribe again to resume it."
