@@ -125,7 +125,9 @@ def render(reply: Reply) -> tuple[discord.Embed | None, discord.ui.View | None]:
 
 
 def attachments(reply: Reply) -> list[discord.File]:
-    return [discord.File(io.BytesIO(f.data), filename=f.filename, description=f.description or None) for f in reply.files]
+    return [
+        discord.File(io.BytesIO(f.data), filename=f.filename, description=f.description or None) for f in reply.files
+    ]
 
 
 def message_payload(reply: Reply) -> dict[str, Any]:
