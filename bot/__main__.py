@@ -1,4 +1,4 @@
-"""Command line and composition root: `python -m bot practice|db|bank`.
+"""Command line and composition root: `python -m bot practice|push|db|bank`.
 
 Nothing is built at import time; each command builds Settings, the engine and the bank itself.
 """
@@ -136,6 +136,18 @@ def cmd_practice(args: argparse.Namespace) -> int:
         asyncio.run(app.engine.dispose())
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    from bot.push.worker import default_worker_id, serve
+
+    settings = _settings()
+    logging.getLogger().setLevel(settings.log_level.upper())
+    try:
+        return asyncio.run(serve(settings, worker_id=args.worker_id or default_worker_id(), once=args.once))
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 2
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Backend interview practice with spaced repetition.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -144,6 +156,11 @@ def parser() -> argparse.ArgumentParser:
     practice.add_argument("--user", default=getpass.getuser(), help="whose progress to use (default: you)")
     practice.add_argument("--timezone", help="IANA timezone for your study day (default: this machine's)")
     practice.set_defaults(func=cmd_practice)
+
+    push = sub.add_parser("push", help="deliver daily questions (run one or more; PostgreSQL for several)")
+    push.add_argument("--worker-id", help="name in the claims this worker makes (default: host:pid)")
+    push.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    push.set_defaults(func=cmd_push)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

@@ -143,7 +143,7 @@ class PushTargets:
         stay locked until the caller's transaction ends and other workers skip them."""
         stmt = (
             select(*_TARGET_COLS)
-            .where(T.c.next_push_at <= now, T.c.platform.in_(platforms))
+            .where(T.c.next_push_at <= now, T.c.platform.in_(platforms), T.c.active.is_(True))
             .order_by(T.c.next_push_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -158,7 +158,13 @@ class PushTargets:
         return found.replace(tzinfo=found.tzinfo or timezone.utc) if found is not None else None
 
     async def plan_push(self, target_id: int, at: datetime | None) -> None:
-        await self._conn.execute(update(T).where(T.c.id == target_id).values(next_push_at=at))
+        """Plan a running target's next look. One switched off or paused meanwhile (while a push was
+        being sent) stays unplanned."""
+        await self._conn.execute(
+            update(T)
+            .where(T.c.id == target_id, T.c.active.is_(True), T.c.paused_reason.is_(None))
+            .values(next_push_at=at)
+        )
 
     async def cache_push_channel(self, target_id: int, channel_id: str) -> None:
         await self._conn.execute(update(T).where(T.c.id == target_id).values(channel_id=channel_id))

@@ -1,7 +1,8 @@
-"""Hand-built questions for tests, independent of the shipped bank's content."""
+"""Hand-built questions and subscribers for tests (and benchmarks), independent of the shipped bank."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from question_bank.loader import Bank
@@ -48,3 +49,35 @@ def small_bank() -> Bank:
             question("bh-a", category="behavioral", topics=("conflict",)),
         )
     )
+
+
+async def seed_dm_targets(
+    engine: Any, count: int, *, due: datetime, zone: str, local_time: str, platform: str = "discord", first_user: int = 1
+) -> list[str]:
+    """`count` learners subscribed to a daily DM at `local_time` in `zone`, next push at `due`.
+    Bulk inserts, so benchmarks can seed 100,000 of them; returns their platform user ids."""
+    from sqlalchemy import insert, select
+
+    from storage.models import Learner, PushTarget
+
+    users = [str(first_user + i) for i in range(count)]
+    for start in range(0, count, 5000):
+        chunk = users[start : start + 5000]
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(Learner),
+                [dict(platform=platform, platform_user_id=u, workspace="", display_name="", timezone=zone,
+                      preferences={}, created_at=due, leaderboard_opt_out=False) for u in chunk],
+            )  # fmt: skip
+            rows = await conn.execute(
+                select(Learner.id, Learner.platform_user_id).where(
+                    Learner.platform == platform, Learner.platform_user_id.in_(chunk)
+                )
+            )
+            await conn.execute(
+                insert(PushTarget),
+                [dict(key=f"dm:{lid}", kind="dm", platform=platform, tenant=None, learner_id=lid, recipient=uid,
+                      channel_id=None, local_time=local_time, timezone=zone, categories=[], active=True,
+                      next_push_at=due, created_by=uid, updated_at=due) for lid, uid in rows],
+            )  # fmt: skip
+    return users

@@ -94,7 +94,7 @@ class Practice:
             self.clock.now(), zone(learner.timezone or self.config.default_timezone), self.config.rollover_hour
         )
 
-    async def _told(self, repo: Repository, learner: LearnerRecord, reply: Reply) -> Reply:
+    async def tell_notice(self, repo: Repository, learner: LearnerRecord, reply: Reply) -> Reply:
         """A notice waiting for the learner (e.g. their daily question stopped) rides on this reply, once."""
         if learner.notice is None:
             return reply
@@ -143,7 +143,7 @@ class Practice:
                     min(upcoming, default=None), today, category=category, cap_reached=cap_reached,
                     reviews_only=reviews_only,
                 )  # fmt: skip
-            return await self._told(repo, learner, reply)
+            return await self.tell_notice(repo, learner, reply)
 
     async def _serve(
         self, repo: Repository, view: View, learner_id: int, today: date, fits: Callable[[Question | None], bool],
@@ -224,7 +224,7 @@ class Practice:
                 card = await repo.add_card(learner.id, q.id, new.state, new.step, today)
             else:
                 await repo.mark_shown(card.id, today)
-            return await self._told(repo, learner, replies.question_reply(q, card.version, status="Question"))
+            return await self.tell_notice(repo, learner, replies.question_reply(q, card.version, status="Question"))
 
     async def reveal(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
         action = ActionKey.parse(key)

@@ -113,10 +113,11 @@ class Subscriptions:
                 ),  # fmt: skip
                 self.clock.now(),
             )
-        return push_replies.subscribed_reply(
-            f"{at:%H:%M}", zone_name, chosen, next_text, paused_until=paused_until,
-            updated=existing is not None and existing.active,
-        )  # fmt: skip
+            reply = push_replies.subscribed_reply(
+                f"{at:%H:%M}", zone_name, chosen, next_text, paused_until=paused_until,
+                updated=existing is not None and existing.active,
+            )  # fmt: skip
+            return await self.practice.tell_notice(repo, learner, reply)
 
     async def unsubscribe(self, who: LearnerRef) -> Reply:
         async with self.store.transaction() as repo:

@@ -359,3 +359,15 @@ async def test_claims_survive_a_restart(db_url, bank, clock, fake):
     async with Store(engine).transaction() as repo:
         assert (await repo.push_target(f"dm:{(await repo.learner('discord', '1001')).id}")).next_push_at == at(2026, 3, 3, 8)
     await engine.dispose()
+
+
+async def test_unsubscribing_while_a_push_is_being_sent_stops_the_next_ones(subs, pushes, fake, engine, clock):
+    clock.set(at(2026, 3, 2, 8, 0))
+    await subs.subscribe(ANNA, "08:00", "UTC")
+    (claim,) = await pushes.claim_due(10)
+    await subs.unsubscribe(ANNA)  # while the worker holds today's claim
+    assert await pushes.deliver(claim) == "sent"
+    target = await dm_target(engine)
+    assert (target.active, target.next_push_at) == (False, None)
+    clock.set(at(2026, 3, 3, 8, 0))
+    assert await drain(pushes) == []

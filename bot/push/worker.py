@@ -1,0 +1,143 @@
+"""The push worker behind `python -m bot push`: claim what is due, deliver it concurrently within the
+messengers' pacing, and sleep until the next planned push. Several can run against one PostgreSQL.
+
+One producer keeps a small queue of claims topped up (claims hold a lease, so the queue stays short);
+a few consumers deliver them. On SIGTERM the worker stops claiming, delivers what it already claimed
+and exits; a claim it could not finish is taken over by another worker when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from collections import Counter
+from contextlib import suppress
+from datetime import timedelta
+
+import discord
+
+from bot.core.pushes import Claim, PushConfig, Pushes
+from bot.push.discord import DiscordMessenger
+from bot.push.slack import SlackMessenger
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MIN_SLEEP_S = 0.05
+
+
+class PushWorker:
+    def __init__(self, pushes: Pushes, *, batch: int = 50, concurrency: int = 8, poll_s: float = 30.0):
+        self.pushes = pushes
+        self.batch = batch
+        self.concurrency = concurrency
+        self.poll_s = poll_s
+        self.counts: Counter[str] = Counter()  # delivery outcomes since the start
+        self._queue: asyncio.Queue[Claim] = asyncio.Queue()
+
+    async def run(self, stop: asyncio.Event, *, once: bool = False) -> Counter[str]:
+        """Deliver until `stop` is set (or, with `once`, until nothing is due any more)."""
+        consumers = [asyncio.create_task(self._consume()) for _ in range(self.concurrency)]
+        try:
+            while not stop.is_set():
+                if self._queue.qsize() > self.batch // 2:
+                    await _wait(stop, MIN_SLEEP_S)  # the consumers are working through the queue
+                    continue
+                claims = await self.pushes.claim_due(self.batch - self._queue.qsize())
+                for claim in claims:
+                    self._queue.put_nowait(claim)
+                if claims:
+                    continue
+                await self._queue.join()  # nothing else is due: let the claimed pushes finish
+                if once:
+                    break
+                await self._sleep_until_due(stop)
+            await self._queue.join()  # stopping: deliver what is already claimed
+        finally:
+            for task in consumers:
+                task.cancel()
+            await asyncio.gather(*consumers, return_exceptions=True)
+        log.info("push worker %s done: %s", self.pushes.config.worker_id, dict(self.counts))
+        return self.counts
+
+    async def _consume(self) -> None:
+        while True:
+            claim = await self._queue.get()
+            try:
+                self.counts[await self.pushes.deliver(claim)] += 1
+            except Exception:  # e.g. the database went away: the lease runs out and the claim is taken over
+                log.exception("push delivery %s could not be recorded", claim.delivery_id)
+                self.counts["error"] += 1
+            finally:
+                self._queue.task_done()
+
+    async def _sleep_until_due(self, stop: asyncio.Event) -> None:
+        if self.counts:
+            log.info("push worker %s idle; so far %s", self.pushes.config.worker_id, dict(self.counts))
+        due = await self.pushes.next_due_at()
+        delay = self.poll_s
+        if due is not None:
+            delay = min(max((due - self.pushes.clock.now()).total_seconds(), MIN_SLEEP_S), self.poll_s)
+        await _wait(stop, delay)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def connect_messengers(settings: Settings) -> dict[str, DiscordMessenger | SlackMessenger]:
+    """A Messenger per platform that has a token. Each worker gets its share of Discord's rate."""
+    messengers: dict[str, DiscordMessenger | SlackMessenger] = {}
+    if settings.discord_token is not None:
+        if settings.discord_api_url:  # a loopback stand-in (tests, benchmarks)
+            discord.http.Route.BASE = settings.discord_api_url
+        rate = settings.discord_push_rate / settings.push_workers
+        messengers["discord"] = await DiscordMessenger.connect(settings.discord_token.get_secret_value(), rate)
+    if settings.slack_bot_token is not None:
+        token = settings.slack_bot_token.get_secret_value()
+
+        async def single_workspace(team: str) -> str | None:
+            return token
+
+        messengers["slack"] = SlackMessenger(single_workspace)
+    return messengers
+
+
+async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
+    """The push process: wire the core to the messengers and run until SIGTERM (or, once, until idle)."""
+    from bot.bootstrap import build
+
+    app = build(settings)
+    try:
+        messengers = await connect_messengers(settings)
+    except discord.LoginFailure:
+        messengers = {}
+        log.error("Discord refused DISCORD_TOKEN; check the bot token")
+    if not messengers:
+        log.error("no platform to push to: set DISCORD_TOKEN and/or SLACK_BOT_TOKEN")
+        await app.engine.dispose()
+        return 2
+    lease = timedelta(seconds=settings.push_lease_seconds)
+    config = PushConfig(worker_id=worker_id, rollover_hour=settings.day_rollover_hour, lease=lease)
+    pushes = Pushes(app.practice, messengers, config)
+    worker = PushWorker(pushes, batch=settings.push_batch, poll_s=settings.push_poll_seconds)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("push worker %s started for %s", worker_id, ", ".join(sorted(messengers)))
+    try:
+        await worker.run(stop, once=once)
+    finally:
+        for messenger in messengers.values():
+            await messenger.close()
+        await app.engine.dispose()
+    return 0
