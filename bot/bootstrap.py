@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
+from bot.core.inbound import Inbound
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.scheduling import Scheduler
 from bot.settings import Settings
@@ -31,6 +32,7 @@ class App:
     practice: Practice
     buttons: Buttons
     custom: CustomQuestionService
+    inbound: Inbound
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -51,5 +53,6 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     )
     custom = CustomQuestionService(practice.store, practice.clock)
     return App(
-        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice), custom=custom
-    )
+        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice), custom=custom,
+        inbound=Inbound(practice.store, practice.clock),
+    )  # fmt: skip
