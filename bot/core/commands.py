@@ -15,7 +15,7 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from bot.core.errors import InvalidInput
-from bot.core.replies import Field, Reply
+from bot.core.replies import Field, File, Reply
 from question_bank.schema import CATEGORIES, LEVELS
 
 COMMANDS: dict[str, str] = {
@@ -43,6 +43,12 @@ CATEGORY_WORDS: dict[str, str] = {
     "sql": "databases", "behavioral": "behavioral", "behavioural": "behavioral", "bh": "behavioral",
     "backend": "backend", "be": "backend",
 }  # fmt: skip
+QOTD_HELP = (
+    "Use **qotd set #channel HH:MM Timezone**, e.g. qotd set #interviews 09:00 Europe/Berlin "
+    "(in a channel you can leave out #channel), or **qotd off**."
+)
+ADMIN_ONLY = "Only workspace admins can do that."
+DOWNLOAD_FAILED = "I could not download that file from Slack. Please share it again."
 TIME = re.compile(r"^\d{1,2}(:\d{2})?(am|pm)?$")
 CODE = re.compile(r"^\d{6}$")
 
@@ -174,8 +180,8 @@ def _qotd(name: str, words: list[str], lowered: list[str]) -> Command:
         return Command(name, off=True, channel=channel)
     time = next((w for w in lowered if TIME.match(w)), None)
     zone = next((z for w in words if (z := canonical_zone(w))), None)
-    if channel is None or time is None or zone is None:
-        raise InvalidInput("Use **qotd set #channel HH:MM Timezone**, e.g. qotd set #interviews 09:00 Europe/Berlin, or **qotd off**.")
+    if time is None or zone is None:
+        raise InvalidInput(QOTD_HELP)
     return Command(name, channel=channel, time=time, timezone=zone)
 
 
@@ -220,5 +226,14 @@ def import_help_reply() -> Reply:
             "Share a YAML file with me in a direct message (drag it into this conversation) and I will import it "
             "for this workspace. Same format as the shipped bank; nothing is stored unless every question is valid."
         ),
+        kind="info",
+    )
+
+
+def questions_export_reply(yaml_text: str) -> Reply:
+    return Reply(
+        title="This workspace's questions",
+        body="Edit the file and share it with me again to update them (same ids are replaced, new ones added).",
+        files=(File("questions.yaml", yaml_text.encode("utf-8"), "The workspace's own questions, as YAML"),),
         kind="info",
     )

@@ -225,11 +225,12 @@ class SlackStandIn:
         found = [m for msgs in self.messages.values() for m in msgs]
         return [m for m in found if channel is None or m.channel == channel]
 
-    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 5.0) -> list[Call]:
-        """The first `count` successful calls to `method`, waiting for work the app does after ack()."""
+    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 5.0, failed: bool = False) -> list[Call]:
+        """The first `count` successful (or, with `failed`, refused) calls to `method`, waiting for work
+        the app does after ack()."""
         deadline = time.monotonic() + timeout
         while True:
-            done = [c for c in self.calls_to(method) if c.error is None]
+            done = [c for c in self.calls_to(method) if (c.error is not None) == failed]
             if len(done) >= count:
                 return done
             if time.monotonic() > deadline:

@@ -39,6 +39,7 @@ from bot.core.errors import InvalidInput
         ("qotd set <#C123|interviews> 09:00 Europe/Berlin", Command(
             "qotd", channel="<#C123|interviews>", time="09:00", timezone="Europe/Berlin")),
         ("qotd off", Command("qotd", off=True)),
+        ("qotd set 9am utc", Command("qotd", time="9am", timezone="UTC")),
         ("import", Command("import")),
         ("remove my-question", Command("remove", slug="my-question")),
     ],
@@ -64,6 +65,7 @@ def test_near_misses_get_a_suggestion(text, suggestion):
         ("snooze", "snooze 7"),
         ("timezone", "Europe/Berlin"),
         ("qotd set #general", "qotd set #channel HH:MM"),
+        ("qotd set 09:00", "qotd set #channel HH:MM"),
         ("remove", "remove my-question-id"),
     ],
 )
