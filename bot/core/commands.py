@@ -107,7 +107,9 @@ def parse(text: str) -> Command:
             return _ARGUMENTS.get(name, _bare)(name, words[i + 1 :], lowered[i + 1 :])
     guess = next((g for w in lowered if len(w) > 2 and (g := _suggest(w, sorted(set(COMMANDS.values()))))), None)
     if guess is not None:
-        raise InvalidInput(f"I don't know '{words[0]}'. Did you mean **{guess}**? Type **help** for everything I understand.")
+        raise InvalidInput(
+            f"I don't know '{words[0]}'. Did you mean **{guess}**? Type **help** for everything I understand."
+        )
     raise InvalidInput(f"I don't know '{words[0]}'. Type **help** for everything I understand.")
 
 

@@ -24,7 +24,7 @@ from bot.adapters.slack.app import create_app
 from bot.adapters.slack.serve import web_app
 from bot.bootstrap import build
 from bot.core.actions import ActionKey
-from bot.core.replies import Action, File, Reply
+from bot.core.replies import File, Reply
 from bot.settings import Settings
 from storage.models import Card, CustomQuestion, InboundEvent, Learner, Review, slack_installations
 from tests.factories import small_bank
@@ -82,14 +82,18 @@ class Harness:
     async def send(self, payload: dict[str, Any], **kwargs: Any) -> tuple[int, str]:
         return await deliver(self.session, self.url, SECRET, payload, **kwargs)
 
-    async def command(self, text: str, user: str = LEARNER, channel: str = "C0GENERAL", team: str = "T0TEST") -> dict[str, Any]:
+    async def command(
+        self, text: str, user: str = LEARNER, channel: str = "C0GENERAL", team: str = "T0TEST"
+    ) -> dict[str, Any]:
         """A slash command and the reply it got through its response_url."""
         hook = self.slack.response_url()
         status, _ = await self.send(slash_command(text, user=user, channel=channel, response_url=hook, team=team))
         assert status == 200
         return await self.response(hook)
 
-    async def click(self, reply: dict[str, Any], verb: str, rating: int | None = None, user: str = LEARNER) -> dict[str, Any]:
+    async def click(
+        self, reply: dict[str, Any], verb: str, rating: int | None = None, user: str = LEARNER
+    ) -> dict[str, Any]:
         """Press a button of a reply (as the response_url got it) and return the reply to the click."""
         hook = self.slack.response_url()
         status, _ = await self.send(
@@ -176,7 +180,8 @@ async def test_slash_command_question_reveal_and_grade_store_a_review(harness, e
 async def test_first_contact_adopts_the_slack_profile_timezone_until_the_learner_chooses(harness, engine):
     await harness.command("stats")
     async with engine.connect() as conn:
-        assert (await conn.execute(select(Learner.timezone))).scalar_one() == "America/New_York"
+        learner = (await conn.execute(select(Learner.timezone, Learner.display_name))).one()
+    assert tuple(learner) == ("America/New_York", "ada")  # named as in their Slack profile
     chosen = await harness.command("timezone europe/paris")
     assert header(chosen) == "Timezone saved"
     async with engine.connect() as conn:
@@ -255,7 +260,8 @@ async def test_qotd_needs_an_admin_in_the_adapter_and_the_core(harness):
     await harness.command("qotd off <#C0QOTD|interviews>", user=ADMIN)
     (set_call, off_call) = harness.core.subscriptions.calls
     assert set_call[0] == "qotd_set" and set_call[2] == {
-        "tenant": "slack:T0TEST", "channel_id": "C0QOTD", "time": "09:00", "timezone": "Europe/Berlin", "is_admin": True,
+        "tenant": "slack:T0TEST", "channel_id": "C0QOTD", "time": "09:00", "timezone": "Europe/Berlin",
+        "is_admin": True,
     }  # fmt: skip
     assert off_call[0] == "qotd_off" and off_call[2]["channel_id"] == "C0QOTD"
 
@@ -407,11 +413,15 @@ async def test_socket_mode_through_the_loopback_websocket(harness, engine):
         (posted,) = await harness.slack.wait_for("chat.postMessage")
         assert posted.args["channel"] == f"D{LEARNER}"
         hook = harness.slack.response_url()
-        await harness.slack.push("slash_commands", slash_command("review", user=LEARNER, channel="C1", response_url=hook))
+        await harness.slack.push(
+            "slash_commands", slash_command("review", user=LEARNER, channel="C1", response_url=hook)
+        )
         review = await harness.response(hook)
         dm_hook = harness.slack.response_url()
         message = {"ts": posted.args.get("ts", "1.0"), "blocks": posted.args["blocks"]}
-        click = block_actions(button(posted.args, "reveal"), user=LEARNER, channel=f"D{LEARNER}", response_url=dm_hook, message=message)
+        click = block_actions(
+            button(posted.args, "reveal"), user=LEARNER, channel=f"D{LEARNER}", response_url=dm_hook, message=message
+        )
         await harness.slack.push("interactive", click)
         revealed = await harness.response(dm_hook)
     finally:
@@ -438,7 +448,9 @@ async def test_oauth_install_stores_the_workspace_and_its_token_serves_it(engine
                 state = (await page.text()).split("state=", 1)[1].split('"', 1)[0].split("&", 1)[0]
                 cookie = page.headers["Set-Cookie"].split(";", 1)[0]  # Secure: a browser would send it over https
             slack.add_oauth_code("code-1", "T0NEW")
-            async with session.get(f"{base}/slack/oauth_redirect?code=code-1&state={state}", headers={"Cookie": cookie}) as done:
+            async with session.get(
+                f"{base}/slack/oauth_redirect?code=code-1&state={state}", headers={"Cookie": cookie}
+            ) as done:
                 assert done.status == 200, await done.text()
             (issued,) = [c for c in slack.calls_to("oauth.v2.access") if c.error is None]
             assert issued.args["code"] == "code-1"

@@ -14,7 +14,10 @@ from storage.models import Base
 
 
 def shape(table) -> dict:
-    columns = {c.name: (type(c.type).__name__, getattr(c.type, "length", None), c.nullable, c.primary_key) for c in table.columns}
+    columns = {
+        c.name: (type(c.type).__name__, getattr(c.type, "length", None), c.nullable, c.primary_key)
+        for c in table.columns
+    }
     indexes = {i.name: tuple(c.name for c in i.columns) for i in table.indexes}
     return {"columns": columns, "indexes": indexes}
 
@@ -34,8 +37,15 @@ async def test_slack_sdk_stores_work_on_the_migrated_tables(engine):
     store = AsyncSQLAlchemyInstallationStore(client_id="111.222", engine=engine)
     await store.async_save(
         Installation(
-            app_id="A1", team_id="T9", team_name="Nine", bot_token="xoxb-nine", bot_id="B1", bot_user_id="UB",
-            bot_scopes=["chat:write"], user_id="U1", installed_at=datetime.now(timezone.utc).timestamp(),
+            app_id="A1",
+            team_id="T9",
+            team_name="Nine",
+            bot_token="xoxb-nine",
+            bot_id="B1",
+            bot_user_id="UB",
+            bot_scopes=["chat:write"],
+            user_id="U1",
+            installed_at=datetime.now(timezone.utc).timestamp(),
         )  # fmt: skip
     )
     bot = await store.async_find_bot(enterprise_id=None, team_id="T9")

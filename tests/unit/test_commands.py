@@ -13,14 +13,19 @@ from bot.core.errors import InvalidInput
     [
         ("question", Command("question")),
         ("Question Databases please", Command("question", category="databases")),
-        ("give me a question about system design, senior", Command("question", category="system_design", level="senior")),
+        (
+            "give me a question about system design, senior",
+            Command("question", category="system_design", level="senior"),
+        ),
         ("q db junior", Command("question", category="databases", level="junior")),
         ("REVIEW", Command("review")),
         ("  stats  ", Command("stats")),
         ("chart", Command("chart")),
         ("subscribe 08:30", Command("subscribe", time="08:30")),
-        ("subscribe 8:30 pm europe/berlin databases behavioural", Command(
-            "subscribe", time="8:30pm", timezone="Europe/Berlin", categories=("databases", "behavioral"))),
+        (
+            "subscribe 8:30 pm europe/berlin databases behavioural",
+            Command("subscribe", time="8:30pm", timezone="Europe/Berlin", categories=("databases", "behavioral")),
+        ),
         ("unsubscribe", Command("unsubscribe")),
         ("snooze 7 days", Command("snooze", days=7)),
         ("timezone america/new_york", Command("timezone", timezone="America/New_York")),
@@ -36,8 +41,10 @@ from bot.core.errors import InvalidInput
         ("forget-me", Command("forget-me")),
         ("help", Command("help")),
         ("", Command("help")),
-        ("qotd set <#C123|interviews> 09:00 Europe/Berlin", Command(
-            "qotd", channel="<#C123|interviews>", time="09:00", timezone="Europe/Berlin")),
+        (
+            "qotd set <#C123|interviews> 09:00 Europe/Berlin",
+            Command("qotd", channel="<#C123|interviews>", time="09:00", timezone="Europe/Berlin"),
+        ),
         ("qotd off", Command("qotd", off=True)),
         ("qotd set 9am utc", Command("qotd", time="9am", timezone="UTC")),
         ("import", Command("import")),
@@ -77,6 +84,21 @@ def test_missing_or_unknown_words_say_what_to_type(text, needle):
 
 def test_help_lists_every_command():
     text = " ".join(f.name for f in help_reply().fields)
-    for word in ("question", "review", "stats", "chart", "subscribe", "unsubscribe", "snooze", "timezone",
-                 "leaderboard", "optout", "link", "export", "forget-me", "qotd", "import"):
+    for word in (
+        "question",
+        "review",
+        "stats",
+        "chart",
+        "subscribe",
+        "unsubscribe",
+        "snooze",
+        "timezone",
+        "leaderboard",
+        "optout",
+        "link",
+        "export",
+        "forget-me",
+        "qotd",
+        "import",
+    ):
         assert word in text

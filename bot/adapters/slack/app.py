@@ -30,7 +30,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.outbox import Destination, Outbox
 from bot.adapters.slack.people import Directory
-from bot.adapters.slack.render import ACTION_PREFIX, ANSWER_BLOCK, ANSWER_CALLBACK, ANSWER_INPUT, answer_modal, home_view
+from bot.adapters.slack.render import (
+    ACTION_PREFIX,
+    ANSWER_BLOCK,
+    ANSWER_CALLBACK,
+    ANSWER_INPUT,
+    answer_modal,
+    home_view,
+)
 from bot.core import commands
 from bot.core.actions import ActionKey
 from bot.core.commands import Command
@@ -92,10 +99,6 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     return [AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
 
 
-def _request(user: str, team: str, name: str, to: Destination) -> Request:
-    return Request(LearnerRef("slack", user, team, name), f"slack:{team}", to)
-
-
 class SlackBot:
     """The listeners. Holds no learner state: only caches of Slack lookups."""
 
@@ -127,24 +130,24 @@ class SlackBot:
     async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         to = Destination(body["user_id"], response_url=body.get("response_url"))
-        req = _request(body["user_id"], body["team_id"], body.get("user_name", ""), to)
-        await self._first_contact(client, req)
-        await self._answer(client, req, lambda: self._command(client, req, body.get("text", ""), body.get("channel_id")))
+        req = await self._request(client, body["user_id"], body["team_id"], to, body.get("user_name", ""))
+        await self._answer(
+            client, req.to, lambda: self._command(client, req, body.get("text", ""), body.get("channel_id"))
+        )
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
             return
         to = Destination(event["user"], channel=event["channel"], in_dm=True)
-        req = _request(event["user"], body.get("team_id") or event.get("team", ""), "", to)
-        await self._first_contact(client, req)
+        req = await self._request(client, event["user"], body.get("team_id") or event.get("team", ""), to)
         yaml_files = [f for f in event.get("files") or [] if f.get("name", "").lower().endswith(YAML_SUFFIXES)]
         if yaml_files:
             for shared in yaml_files:
-                await self._answer(client, req, lambda f=shared: self._import(client, req, f))
+                await self._answer(client, req.to, lambda f=shared: self._import(client, req, f))
         elif event.get("files") and not event.get("text", "").strip():
-            await self._answer(client, req, self._import_help)
+            await self._answer(client, req.to, self._import_help)
         else:
-            await self._answer(client, req, lambda: self._command(client, req, event.get("text", ""), None))
+            await self._answer(client, req.to, lambda: self._command(client, req, event.get("text", ""), None))
 
     async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -153,30 +156,39 @@ class SlackBot:
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         in_dm = bool(channel and channel.startswith("D") and not container.get("is_ephemeral"))
-        to = Destination(user["id"], channel=channel if in_dm else None, response_url=body.get("response_url"), in_dm=in_dm)
+        to = Destination(
+            user["id"], channel=channel if in_dm else None, response_url=body.get("response_url"), in_dm=in_dm
+        )
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
-        req = _request(user["id"], team, user.get("username", ""), to)
-        if self._verb(key) == "answer":
-            await self._answer(client, req, lambda: self._open_answer_box(client, body, key, to))
+        if self._verb(key) == "answer":  # the modal must open within 3 s of the click: no lookups first
+            await self._answer(client, to, lambda: self._open_answer_box(client, body, key, to))
             return
-        await self._first_contact(client, req)
-        await self._answer(client, req, lambda: self.core.buttons.press(req.who, key, tenant=req.tenant))
+        req = await self._request(client, user["id"], team, to, user.get("username", ""))
+        await self._answer(client, req.to, lambda: self.core.buttons.press(req.who, key, tenant=req.tenant))
 
     async def on_answer(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]
-        to = Destination(user["id"], channel=meta.get("channel"), response_url=meta.get("response_url"), in_dm=bool(meta.get("in_dm")))
+        to = Destination(
+            user["id"],
+            channel=meta.get("channel"),
+            response_url=meta.get("response_url"),
+            in_dm=bool(meta.get("in_dm")),
+        )
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
-        req = _request(user["id"], team, user.get("username", ""), to)
+        req = await self._request(client, user["id"], team, to, user.get("username", ""))
         text = view["state"]["values"][ANSWER_BLOCK][ANSWER_INPUT].get("value") or ""
-        await self._answer(client, req, lambda: self.core.practice.submit_answer(req.who, meta.get("key", ""), text, tenant=req.tenant))
+        await self._answer(
+            client,
+            req.to,
+            lambda: self.core.practice.submit_answer(req.who, meta.get("key", ""), text, tenant=req.tenant),
+        )
 
     async def on_home(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") != "home":
             return
-        req = _request(event["user"], body.get("team_id", ""), "", Destination(event["user"]))
-        await self._first_contact(client, req)
+        req = await self._request(client, event["user"], body.get("team_id", ""), Destination(event["user"]))
         reply = await self._reply(lambda: self.core.progress.stats(req.who, req.tenant))
         if reply is not None:
             await self.outbox.publish_home(client, event["user"], home_view(reply, extra_actions=(next_action(None),)))
@@ -233,7 +245,9 @@ class SlackBot:
         admin = await self._require_admin(client, req)
         channel = _channel_id(cmd.channel) if cmd.channel else None
         if cmd.off:
-            return await self.core.subscriptions.qotd_off(req.who, tenant=req.tenant, channel_id=channel, is_admin=admin)
+            return await self.core.subscriptions.qotd_off(
+                req.who, tenant=req.tenant, channel_id=channel, is_admin=admin
+            )
         channel = channel or (here if here and here.startswith(("C", "G")) else None)
         if channel is None:
             raise InvalidInput(commands.QOTD_HELP)
@@ -266,16 +280,16 @@ class SlackBot:
         except DomainError:
             return ""  # buttons.press explains a key that is not ours
 
-    async def _first_contact(self, client: AsyncWebClient, req: Request) -> None:
-        """A learner without a chosen zone starts with their Slack profile's (checked once per process)."""
-        marker = (req.team, req.who.user_id)
-        if marker in self._zone_checked:
-            return
-        person = await self.directory.person(client, req.team, req.who.user_id)
-        if person is not None:
-            self._zone_checked.add(marker)
+    async def _request(self, client: AsyncWebClient, user: str, team: str, to: Destination, name: str = "") -> Request:
+        """Who is asking, named as in their Slack profile. On first contact a learner without a chosen
+        zone starts with their profile's (checked once per process)."""
+        person = await self.directory.person(client, team, user)
+        who = LearnerRef("slack", user, team, (person.name if person else "") or name)
+        if person is not None and (team, user) not in self._zone_checked:
+            self._zone_checked.add((team, user))
             if person.timezone:
-                await self.core.practice.adopt_timezone(req.who, person.timezone)
+                await self.core.practice.adopt_timezone(who, person.timezone)
+        return Request(who, f"slack:{team}", to)
 
     async def _require_admin(self, client: AsyncWebClient, req: Request) -> bool:
         """The adapter's own check; the core checks again with the answer."""
@@ -311,10 +325,12 @@ class SlackBot:
             log.exception("a Slack request failed")
             return error_reply(DomainError())
 
-    async def _answer(self, client: AsyncWebClient, req: Request, make: Callable[[], Awaitable[Reply | None]]) -> None:
+    async def _answer(
+        self, client: AsyncWebClient, to: Destination, make: Callable[[], Awaitable[Reply | None]]
+    ) -> None:
         reply = await self._reply(make)
         if reply is not None:
-            await self.outbox.send(client, req.to, reply)
+            await self.outbox.send(client, to, reply)
 
 
 def _channel_id(mention: str) -> str:

@@ -57,7 +57,9 @@ class Outbox:
     async def send(self, client: AsyncWebClient, to: Destination, reply: Reply) -> None:
         async with _logging_failures(to.user):
             files_elsewhere = bool(reply.files) and not to.in_dm
-            await self._post(client, to, replace(reply, footer=_join(reply.footer, FILES_IN_DM)) if files_elsewhere else reply)
+            await self._post(
+                client, to, replace(reply, footer=_join(reply.footer, FILES_IN_DM)) if files_elsewhere else reply
+            )
             if reply.files:
                 await self._upload(client, to, reply)
 

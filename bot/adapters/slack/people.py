@@ -19,13 +19,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Person:
+    name: str
     timezone: str | None
     is_admin: bool
     deleted: bool
 
 
 class Directory:
-    def __init__(self, admin_ids: tuple[str, ...] = (), *, ttl: float = 300.0, now: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, admin_ids: tuple[str, ...] = (), *, ttl: float = 300.0, now: Callable[[], float] = time.monotonic
+    ):
         self.admin_ids = frozenset(admin_ids)
         self.ttl = ttl
         self._now = now
@@ -40,7 +43,9 @@ class Directory:
         try:
             info = (await client.users_info(user=user))["user"]
             is_admin = bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
-            found = Person(info.get("tz"), is_admin, bool(info.get("deleted")))
+            profile = info.get("profile") or {}
+            name = profile.get("display_name") or profile.get("real_name") or info.get("name") or ""
+            found = Person(name, info.get("tz"), is_admin, bool(info.get("deleted")))
         except SlackApiError as exc:
             log.warning("users.info for %s in %s failed: %s", user, team, exc.response.get("error"))
             found = None
