@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -155,9 +156,14 @@ def cmd_slack(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> None:
+        main = asyncio.current_task()
+        assert main is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # platforms stop with SIGTERM
         try:
             await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
             await serve(app, settings)
+        except asyncio.CancelledError:
+            log.info("stopping")
         finally:
             await app.engine.dispose()
 
