@@ -13,6 +13,7 @@ from bot.core.custom import CustomQuestionService
 from bot.core.inbound import Inbound
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.scheduling import Scheduler
+from bot.core.subscriptions import Subscriptions
 from bot.settings import Settings
 from question_bank.loader import Bank, load_bank
 from storage.db import create_engine
@@ -32,6 +33,7 @@ class App:
     practice: Practice
     buttons: Buttons
     custom: CustomQuestionService
+    subscriptions: Subscriptions
     inbound: Inbound
 
 
@@ -54,5 +56,5 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     custom = CustomQuestionService(practice.store, practice.clock)
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice), custom=custom,
-        inbound=Inbound(practice.store, practice.clock),
+        subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
     )  # fmt: skip

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.inbound import InboundEvents
 from storage.models import Card, CustomQuestion, Learner, Review
+from storage.pushes import PushTargets
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
 
@@ -170,7 +171,7 @@ class CustomQuestions:
         return result.rowcount == 1
 
 
-class Repository(CustomQuestions, InboundEvents):
+class Repository(CustomQuestions, PushTargets, InboundEvents):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):

@@ -1,7 +1,7 @@
 """The Slack adapter end to end: real slack-bolt in HTTP mode (and Socket Mode) against the loopback
 SlackStandIn, real core use cases on a real database.
 
-Services built by other parts of the project (subscriptions, progress, accounts) are hand-written
+Services still being built by other parts of the project (progress, accounts) are hand-written
 recording fakes here: these tests check that the adapter translates to them faithfully.
 """
 
@@ -26,7 +26,15 @@ from bot.bootstrap import build
 from bot.core.actions import ActionKey
 from bot.core.replies import File, Reply
 from bot.settings import Settings
-from storage.models import Card, CustomQuestion, InboundEvent, Learner, Review, slack_installations
+from storage.models import (
+    Card,
+    CustomQuestion,
+    InboundEvent,
+    Learner,
+    PushTarget,
+    Review,
+    slack_installations,
+)
 from tests.factories import small_bank
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.slack_requests import (
@@ -66,7 +74,7 @@ class SlackCore:
     buttons: Any
     custom: Any
     inbound: Any
-    subscriptions: Recorder = field(default_factory=lambda: Recorder("subscriptions"))
+    subscriptions: Any
     progress: Recorder = field(default_factory=lambda: Recorder("progress"))
     accounts: Recorder = field(default_factory=lambda: Recorder("accounts"))
 
@@ -154,7 +162,7 @@ async def harness(engine, clock):
         slack.add_user(ADMIN, name="root", tz="Europe/Berlin", is_admin=True)
         settings = settings_for(slack)
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound)
+        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
         bolt = create_app(core, settings)
         runner, base = await serve(bolt)
         try:
@@ -225,21 +233,37 @@ async def test_dm_messages_are_answered_in_the_dm_with_block_kit(harness, engine
     assert await rows(engine, Card) == 1
 
 
-async def test_dm_commands_reach_the_other_services_with_their_arguments(harness):
+async def test_daily_question_commands_in_the_dm_are_stored_for_the_push_worker(harness, engine):
+    await harness.send(event_callback(dm_message("subscribe 8:30 pm Europe/Berlin databases", user=LEARNER)))
+    (subscribed,) = await harness.slack.wait_for("chat.postMessage")
+    await harness.send(event_callback(dm_message("snooze 3", user=LEARNER)))
+    _, snoozed = await harness.slack.wait_for("chat.postMessage", 2)
+    assert (header(subscribed.args), header(snoozed.args)) == ("Daily question on", "Daily question snoozed")
+    async with engine.connect() as conn:
+        target = (await conn.execute(select(PushTarget))).one()
+    assert (target.kind, target.platform, target.tenant, target.recipient, target.channel_id) == (
+        "dm", "slack", "slack:T0TEST", LEARNER, f"D{LEARNER}",
+    )  # fmt: skip
+    assert (target.local_time, target.timezone, target.categories) == ("20:30", "Europe/Berlin", ["databases"])
+    assert target.paused_until is not None
+    await harness.send(event_callback(dm_message("unsubscribe", user=LEARNER)))
+    await harness.slack.wait_for("chat.postMessage", 3)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(PushTarget.active))).scalar_one() is False
+
+
+async def test_dm_commands_reach_progress_and_accounts_with_their_arguments(harness):
     core = harness.core
-    for text in ("subscribe 8:30 pm Europe/Berlin databases", "snooze 3", "leaderboard all", "optout", "link 123456"):
+    for text in ("leaderboard all", "optout", "link 123456", "link", "export", "forget-me"):
         await harness.send(event_callback(dm_message(text, user=LEARNER)))
-    await harness.slack.wait_for("chat.postMessage", 5)  # the DMs run concurrently: match calls by name
-    calls = {method: (args, kwargs) for service in (core.subscriptions, core.progress, core.accounts)
-             for method, args, kwargs in service.calls}  # fmt: skip
-    args, kwargs = calls["subscribe"]
-    assert args[1:] == ("8:30pm", "Europe/Berlin", ("databases",))
-    assert kwargs == {"tenant": "slack:T0TEST", "dm_channel_id": f"D{LEARNER}"}
-    assert args[0].platform == "slack" and args[0].user_id == LEARNER and args[0].workspace == "T0TEST"
-    assert calls["snooze"][0][1] == 3
-    assert calls["leaderboard"][0][1:] == ("slack:T0TEST", "all")
-    assert calls["set_leaderboard_opt_out"][0][1] is True
-    assert calls["link"][0][1] == "123456"
+    await harness.slack.wait_for("chat.postMessage", 6)  # the DMs run concurrently: match calls by name
+    calls = {method: args for service in (core.progress, core.accounts) for method, args, _ in service.calls}
+    who = calls["leaderboard"][0]
+    assert (who.platform, who.user_id, who.workspace) == ("slack", LEARNER, "T0TEST")
+    assert calls["leaderboard"][1:] == ("slack:T0TEST", "all")
+    assert calls["set_leaderboard_opt_out"][1] is True
+    assert calls["link"][1] == "123456"
+    assert {"link_code", "export", "forget_prompt"} <= set(calls)
 
 
 async def test_files_in_a_reply_are_uploaded_to_the_learners_dm(harness):
@@ -253,17 +277,21 @@ async def test_files_in_a_reply_are_uploaded_to_the_learners_dm(harness):
 
 
 # admins: question of the day and custom questions ----------------------------------------------------
-async def test_qotd_needs_an_admin_in_the_adapter_and_the_core(harness):
+async def channel_targets(engine) -> list[tuple[str | None, str | None, bool]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(PushTarget.channel_id, PushTarget.tenant, PushTarget.active))
+        return [tuple(r) for r in rows]
+
+
+async def test_qotd_needs_an_admin_in_the_adapter_and_the_core(harness, engine):
     refused = await harness.command("qotd set <#C0QOTD|interviews> 09:00 Europe/Berlin", user=LEARNER)
-    assert header(refused) == "Not allowed" and harness.core.subscriptions.calls == []
-    await harness.command("qotd set 09:00 Europe/Berlin", user=ADMIN, channel="C0QOTD")
+    assert header(refused) == "Not allowed" and await channel_targets(engine) == []
+    await harness.command("qotd set 09:00 Europe/Berlin", user=ADMIN, channel="C0QOTD")  # "here"
+    assert await channel_targets(engine) == [("C0QOTD", "slack:T0TEST", True)]
     await harness.command("qotd off <#C0QOTD|interviews>", user=ADMIN)
-    (set_call, off_call) = harness.core.subscriptions.calls
-    assert set_call[0] == "qotd_set" and set_call[2] == {
-        "tenant": "slack:T0TEST", "channel_id": "C0QOTD", "time": "09:00", "timezone": "Europe/Berlin",
-        "is_admin": True,
-    }  # fmt: skip
-    assert off_call[0] == "qotd_off" and off_call[2]["channel_id"] == "C0QOTD"
+    assert await channel_targets(engine) == [("C0QOTD", "slack:T0TEST", False)]
+    unclear = await harness.command("qotd set 09:00 Europe/Berlin", user=ADMIN, channel=f"D{ADMIN}")
+    assert "qotd set #channel" in json.dumps(unclear["blocks"])  # not in a channel and none named
 
 
 async def test_configured_admin_ids_count_as_admins(engine, clock):
@@ -271,12 +299,12 @@ async def test_configured_admin_ids_count_as_admins(engine, clock):
         slack.add_user("U0HELPER")
         settings = settings_for(slack, SLACK_ADMIN_IDS="U0HELPER")
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound)
+        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
         runner, base = await serve(create_app(core, settings))
         try:
             h = Harness(slack, core, base + "/slack/events", session, None)
             await h.command("qotd set 09:00 UTC", user="U0HELPER", channel="C0QOTD")
-            assert core.subscriptions.calls[0][2]["is_admin"] is True
+            assert await channel_targets(engine) == [("C0QOTD", "slack:T0TEST", True)]
         finally:
             await runner.cleanup()
 
@@ -440,7 +468,7 @@ async def test_oauth_install_stores_the_workspace_and_its_token_serves_it(engine
             SLACK_API_URL=slack.base_url, FSRS_FUZZ=False,
         )  # fmt: skip
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound)
+        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
         runner, base = await serve(create_app(core, settings))
         try:
             async with session.get(base + "/slack/install") as page:
