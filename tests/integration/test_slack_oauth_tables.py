@@ -6,10 +6,18 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from slack_sdk.oauth.installation_store import Installation
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore, SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore, SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.installation_store.sqlalchemy import (
+    AsyncSQLAlchemyInstallationStore,
+    SQLAlchemyInstallationStore,
+)
+from slack_sdk.oauth.state_store.sqlalchemy import (
+    AsyncSQLAlchemyOAuthStateStore,
+    SQLAlchemyOAuthStateStore,
+)
 from sqlalchemy import MetaData
 
+from bot.adapters.slack.installs import bot_token_lookup, installation_store
+from bot.settings import Settings
 from storage.models import Base
 
 
@@ -53,3 +61,14 @@ async def test_slack_sdk_stores_work_on_the_migrated_tables(engine):
     states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=60, engine=engine)
     state = await states.async_issue()
     assert await states.async_consume(state) and not await states.async_consume(state)
+
+
+async def test_bot_token_lookup_for_one_workspace_and_for_oauth_installs(engine):
+    single = bot_token_lookup(Settings(SLACK_BOT_TOKEN="xoxb-one", SLACK_SIGNING_SECRET="s"), engine)
+    assert await single("T-anything") == "xoxb-one"
+    multi = Settings(SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="secret", SLACK_SIGNING_SECRET="s")
+    await installation_store(multi, engine).async_save(
+        Installation(app_id="A1", team_id="T9", bot_token="xoxb-nine", bot_id="B1", bot_user_id="UB", user_id="U1")
+    )
+    lookup = bot_token_lookup(multi, engine)
+    assert await lookup("T9") == "xoxb-nine" and await lookup("T0") is None

@@ -17,17 +17,15 @@ from typing import Any, Protocol
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.installs import multi_workspace, oauth_settings
 from bot.adapters.slack.outbox import Destination, Outbox
 from bot.adapters.slack.people import Directory
 from bot.adapters.slack.render import (
@@ -65,7 +63,6 @@ BOT_SCOPES = (
 )
 CHANNEL_MENTION = re.compile(r"^<#(?P<id>[CG][A-Z0-9]+)(\|[^>]*)?>$")
 YAML_SUFFIXES = (".yaml", ".yml")
-OAUTH_STATE_SECONDS = 600
 
 
 class Core(Protocol):
@@ -341,23 +338,9 @@ def _channel_id(mention: str) -> str:
     return found["id"]
 
 
-def oauth_settings(core: Core, settings: Settings) -> AsyncOAuthSettings:
-    """Multi-workspace installs: installations and OAuth states live in our own database."""
-    assert settings.slack_client_id and settings.slack_client_secret
-    return AsyncOAuthSettings(
-        client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret.get_secret_value(),
-        scopes=list(BOT_SCOPES),
-        redirect_uri=settings.slack_redirect_uri,
-        installation_store=AsyncSQLAlchemyInstallationStore(settings.slack_client_id, core.engine),
-        state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=core.engine),
-    )
-
-
 def setup_problem(settings: Settings) -> str | None:
     """What is missing to run on Slack, in words for the person starting it; None when all is set."""
-    multi = settings.slack_client_id is not None and settings.slack_client_secret is not None
-    if not multi and settings.slack_bot_token is None:
+    if not multi_workspace(settings) and settings.slack_bot_token is None:
         return "set SLACK_BOT_TOKEN (one workspace), or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth install)"
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         return "set SLACK_SIGNING_SECRET (HTTP mode), or SLACK_APP_TOKEN for Socket Mode"
@@ -369,13 +352,13 @@ def create_app(core: Core, settings: Settings) -> AsyncApp:
     problem = setup_problem(settings)
     if problem is not None:
         raise ValueError(problem)
-    multi = settings.slack_client_id is not None and settings.slack_client_secret is not None
+    multi = multi_workspace(settings)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and not multi else None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(
         client=AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers()),
         signing_secret=secret,  # Socket Mode requests are not signed; HTTP mode requires it (setup_problem)
-        oauth_settings=oauth_settings(core, settings) if multi else None,
+        oauth_settings=oauth_settings(settings, core.engine, BOT_SCOPES) if multi else None,
     )
     SlackBot(core, settings).register(app)
     return app
