@@ -305,12 +305,12 @@ class SlackBot:
                 if response.status != 200:
                     log.warning("download of %s failed: HTTP %s", shared.get("id"), response.status)
                     raise InvalidInput(commands.DOWNLOAD_FAILED)
-                data = b""
+                data = bytearray()
                 async for chunk in response.content.iter_chunked(64 * 1024):
                     data += chunk
-                    if len(data) > MAX_IMPORT_BYTES:
+                    if len(data) > MAX_IMPORT_BYTES:  # the core names the limit; no need to read on
                         break
-                return data
+                return bytes(data)
 
     async def _reply(self, make: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
         """The one place where errors become friendly text."""
