@@ -8,7 +8,6 @@ and a resend after an attempt that may have gone through first looks for it in t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -17,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.installs import TokenLookup
 from bot.adapters.slack.render import message_payload
 from bot.core.ports import DeliveryFailed, Destination, Sent
 from bot.core.replies import Reply
@@ -41,8 +41,6 @@ PERMANENT = {
 }
 HISTORY_LOOKBACK = 100  # messages searched for an earlier attempt of the same push
 
-
-TokenLookup = Callable[[str], Awaitable[str | None]]  # team id -> bot token (None: not installed there)
 
 
 class SlackMessenger:

@@ -16,9 +16,11 @@ import socket
 from collections import Counter
 from contextlib import suppress
 from datetime import timedelta
+from typing import Any
 
 import discord
 
+from bot.adapters.slack.installs import bot_token_lookup, multi_workspace
 from bot.core.pushes import Claim, PushConfig, Pushes
 from bot.push.discord import DiscordMessenger
 from bot.push.slack import SlackMessenger
@@ -93,21 +95,16 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-async def connect_messengers(settings: Settings) -> dict[str, DiscordMessenger | SlackMessenger]:
-    """A Messenger per platform that has a token. Each worker gets its share of Discord's rate."""
+async def connect_messengers(settings: Settings, engine: Any) -> dict[str, DiscordMessenger | SlackMessenger]:
+    """A Messenger per platform that is set up. Each worker gets its share of Discord's rate."""
     messengers: dict[str, DiscordMessenger | SlackMessenger] = {}
     if settings.discord_token is not None:
         if settings.discord_api_url:  # a loopback stand-in (tests, benchmarks)
             discord.http.Route.BASE = settings.discord_api_url
         rate = settings.discord_push_rate / settings.push_workers
         messengers["discord"] = await DiscordMessenger.connect(settings.discord_token.get_secret_value(), rate)
-    if settings.slack_bot_token is not None:
-        token = settings.slack_bot_token.get_secret_value()
-
-        async def single_workspace(team: str) -> str | None:
-            return token
-
-        messengers["slack"] = SlackMessenger(single_workspace)
+    if settings.slack_bot_token is not None or multi_workspace(settings):
+        messengers["slack"] = SlackMessenger(bot_token_lookup(settings, engine), base_url=settings.slack_api_url)
     return messengers
 
 
@@ -117,7 +114,7 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
 
     app = build(settings)
     try:
-        messengers = await connect_messengers(settings)
+        messengers = await connect_messengers(settings, app.engine)
     except discord.LoginFailure:
         messengers = {}
         log.error("Discord refused DISCORD_TOKEN; check the bot token")
