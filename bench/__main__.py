@@ -1,21 +1,33 @@
-"""Benchmarks, printed as tables: `./dev bench [practice] [--learners N] [--cards N] [--samples N]`."""
+"""Benchmarks, printed as tables.
+
+`./dev bench [practice] [--learners N] [--cards N] [--samples N]`: the practice path.
+`./dev bench pushes [--learners N] [--subscriptions N] [--samples N] [--rate R] [--workers N] [--postgres]`:
+daily push delivery through the loopback Discord, and the planning query.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
-from bench import practice_path
+from bench import practice_path, pushes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
-    p.add_argument("which", nargs="?", default="practice", choices=["practice"])
+    p.add_argument("which", nargs="?", default="practice", choices=["practice", "pushes"])
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)
     p.add_argument("--samples", type=int, default=2_000)
+    p.add_argument("--subscriptions", type=int, default=100_000, help="pushes: subscriptions for the planning query")
+    p.add_argument("--rate", type=float, default=47.0, help="pushes: DISCORD_PUSH_RATE, requests/s for all workers")
+    p.add_argument("--workers", type=int, default=1, help="pushes: push workers sharing the rate")
+    p.add_argument("--postgres", action="store_true", help="pushes: also on a throwaway PostgreSQL")
     args = p.parse_args()
-    asyncio.run(practice_path.run(args.learners, args.cards, args.samples))
+    if args.which == "pushes":
+        asyncio.run(pushes.run(args.learners, args.subscriptions, args.samples, args.rate, args.workers, args.postgres))
+    else:
+        asyncio.run(practice_path.run(args.learners, args.cards, args.samples))
 
 
 if __name__ == "__main__":

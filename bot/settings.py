@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # Daily pushes (`python -m bot push`). Discord allows 50 requests/s per bot: all push workers
     # together stay at DISCORD_PUSH_RATE, each taking an equal share of it.
     push_workers: int = Field(default=1, ge=1, le=64, alias="PUSH_WORKERS")
-    discord_push_rate: float = Field(default=45.0, gt=0, le=10_000, alias="DISCORD_PUSH_RATE")  # above 50: stand-ins only
+    discord_push_rate: float = Field(default=47.0, gt=0, le=10_000, alias="DISCORD_PUSH_RATE")  # above 50: stand-ins only
     push_batch: int = Field(default=50, ge=1, le=1000, alias="PUSH_BATCH")
     push_lease_seconds: int = Field(default=60, ge=10, le=600, alias="PUSH_LEASE_SECONDS")
     push_poll_seconds: float = Field(default=30.0, gt=0, le=3600, alias="PUSH_POLL_SECONDS")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Insert, and_, func, or_, select, update
+from sqlalchemy import Insert, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -79,6 +79,63 @@ _DELIVERY_COLS = (
 )  # fmt: skip
 
 
+# Statements on the delivery path are built once: building and cache-keying one costs more than running it.
+_DUE_TARGETS = (
+    select(*_TARGET_COLS)
+    .where(
+        T.c.next_push_at <= bindparam("now"),
+        T.c.platform.in_(bindparam("platforms", expanding=True)),
+        T.c.active.is_(True),
+    )
+    .order_by(T.c.next_push_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_PLAN = (
+    update(T)
+    .where(T.c.id == bindparam("target_id"), T.c.active.is_(True), T.c.paused_reason.is_(None))
+    .values(next_push_at=bindparam("at"))
+)
+_CLAIM_VALUES = dict(
+    target_id=bindparam("tid"), local_date=bindparam("day"), status="claimed", worker=bindparam("who"),
+    lease_until=bindparam("lease"), attempts=0, claimed_at=bindparam("now"),
+)  # fmt: skip
+_CLAIM_NEW = {
+    module.dialect.name: module.insert(D)
+    .values(**_CLAIM_VALUES)
+    .on_conflict_do_nothing(index_elements=[D.c.target_id, D.c.local_date])
+    .returning(*_DELIVERY_COLS)
+    for module in (postgresql, sqlite)
+}
+_TAKE_OVER = (
+    update(D)
+    .where(
+        D.c.target_id == bindparam("tid"),
+        D.c.local_date == bindparam("day"),
+        or_(
+            and_(D.c.status.in_(("claimed", "sending")), D.c.lease_until < bindparam("now")),
+            and_(D.c.status == "retry", D.c.next_attempt_at <= bindparam("now")),
+        ),
+    )
+    .values(status="claimed", worker=bindparam("who"), lease_until=bindparam("lease"), claimed_at=bindparam("now"))
+    .returning(*_DELIVERY_COLS)
+)
+_START_SENDING = (
+    update(D)
+    .where(D.c.id == bindparam("delivery_id"), D.c.worker == bindparam("who"), D.c.status == "claimed")
+    .values(status="sending", attempts=D.c.attempts + 1, lease_until=bindparam("lease"))
+)
+_SET_QUESTION = update(D).where(D.c.id == bindparam("delivery_id")).values(question_id=bindparam("qid"))
+_FINISH = (
+    update(D)
+    .where(D.c.id == bindparam("delivery_id"), D.c.worker == bindparam("who"))
+    .values(
+        status=bindparam("new_status"), message_id=bindparam("message"), error=bindparam("problem"),
+        sent_at=bindparam("sent"), next_attempt_at=bindparam("retry_at"), lease_until=None,
+    )  # fmt: skip
+)
+
+
 def dialect_insert(conn: AsyncConnection, table: Any) -> Insert:
     """An INSERT that knows ON CONFLICT, in the connection's own dialect (SQLite and PostgreSQL both have it)."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -141,14 +198,8 @@ class PushTargets:
     async def due_push_targets(self, now: datetime, platforms: list[str], limit: int) -> list[PushTargetRecord]:
         """Targets whose next push is due, oldest first (ix_push_targets_next). On PostgreSQL the rows
         stay locked until the caller's transaction ends and other workers skip them."""
-        stmt = (
-            select(*_TARGET_COLS)
-            .where(T.c.next_push_at <= now, T.c.platform.in_(platforms), T.c.active.is_(True))
-            .order_by(T.c.next_push_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [PushTargetRecord(*r) for r in await self._conn.execute(stmt)]
+        rows = await self._conn.execute(_DUE_TARGETS, {"now": now, "platforms": platforms, "limit": limit})
+        return [PushTargetRecord(*r) for r in rows]
 
     async def next_push_due(self, platforms: list[str]) -> datetime | None:
         stmt = select(func.min(T.c.next_push_at)).where(T.c.platform.in_(platforms))
@@ -160,11 +211,7 @@ class PushTargets:
     async def plan_push(self, target_id: int, at: datetime | None) -> None:
         """Plan a running target's next look. One switched off or paused meanwhile (while a push was
         being sent) stays unplanned."""
-        await self._conn.execute(
-            update(T)
-            .where(T.c.id == target_id, T.c.active.is_(True), T.c.paused_reason.is_(None))
-            .values(next_push_at=at)
-        )
+        await self._conn.execute(_PLAN, {"target_id": target_id, "at": at})
 
     async def cache_push_channel(self, target_id: int, channel_id: str) -> None:
         await self._conn.execute(update(T).where(T.c.id == target_id).values(channel_id=channel_id))
@@ -180,29 +227,10 @@ class PushTargets:
     ) -> DeliveryRecord | None:
         """Claim the target's push for `day`: a new row under the unique (target, day) constraint, or
         a row whose worker's lease ran out, or whose retry is due. None: done, or held by another."""
-        inserted = await self._conn.execute(
-            dialect_insert(self._conn, D)
-            .values(
-                target_id=target_id, local_date=day, status="claimed", worker=worker, lease_until=lease_until,
-                attempts=0, claimed_at=now,
-            )  # fmt: skip
-            .on_conflict_do_nothing(index_elements=[D.c.target_id, D.c.local_date])
-            .returning(*_DELIVERY_COLS)
-        )
-        row = inserted.first()
-        if row is not None:
-            return DeliveryRecord(*row)
-        takeover = or_(
-            and_(D.c.status.in_(("claimed", "sending")), D.c.lease_until < now),
-            and_(D.c.status == "retry", D.c.next_attempt_at <= now),
-        )
-        taken = await self._conn.execute(
-            update(D)
-            .where(D.c.target_id == target_id, D.c.local_date == day, takeover)
-            .values(status="claimed", worker=worker, lease_until=lease_until, claimed_at=now)
-            .returning(*_DELIVERY_COLS)
-        )
-        row = taken.first()
+        params = {"tid": target_id, "day": day, "who": worker, "lease": lease_until, "now": now}
+        row = (await self._conn.execute(_CLAIM_NEW[self._conn.dialect.name], params)).first()
+        if row is None:
+            row = (await self._conn.execute(_TAKE_OVER, params)).first()
         return DeliveryRecord(*row) if row else None
 
     async def delivery(self, target_id: int, day: date) -> DeliveryRecord | None:
@@ -213,15 +241,11 @@ class PushTargets:
     async def start_sending(self, delivery_id: int, worker: str, lease_until: datetime) -> bool:
         """Move this worker's claim to 'sending' (one more attempt, a fresh lease). False: the claim
         was taken over meanwhile, so this worker must not send."""
-        result = await self._conn.execute(
-            update(D)
-            .where(D.c.id == delivery_id, D.c.worker == worker, D.c.status == "claimed")
-            .values(status="sending", attempts=D.c.attempts + 1, lease_until=lease_until)
-        )
-        return result.rowcount == 1
+        params = {"delivery_id": delivery_id, "who": worker, "lease": lease_until}
+        return (await self._conn.execute(_START_SENDING, params)).rowcount == 1
 
     async def set_delivery_question(self, delivery_id: int, question_id: str) -> None:
-        await self._conn.execute(update(D).where(D.c.id == delivery_id).values(question_id=question_id))
+        await self._conn.execute(_SET_QUESTION, {"delivery_id": delivery_id, "qid": question_id})
 
     async def finish_delivery(
         self,
@@ -235,15 +259,11 @@ class PushTargets:
         next_attempt_at: datetime | None = None,
     ) -> bool:
         """Record how this worker's attempt ended (only while the claim is still its own)."""
-        result = await self._conn.execute(
-            update(D)
-            .where(D.c.id == delivery_id, D.c.worker == worker)
-            .values(
-                status=status, message_id=message_id, error=error, sent_at=sent_at, next_attempt_at=next_attempt_at,
-                lease_until=None,
-            )  # fmt: skip
-        )
-        return result.rowcount == 1
+        params = {
+            "delivery_id": delivery_id, "who": worker, "new_status": status, "message": message_id, "problem": error,
+            "sent": sent_at, "retry_at": next_attempt_at,
+        }  # fmt: skip
+        return (await self._conn.execute(_FINISH, params)).rowcount == 1
 
     async def recent_channel_questions(self, target_id: int, since: date) -> dict[str, date]:
         """Questions posted by this target since `since`, with the day each was last posted."""

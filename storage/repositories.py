@@ -103,6 +103,7 @@ _LEARNER_BY_IDENTITY = select(*_LEARNER_COLS).where(
     L.c.workspace == bindparam("workspace"),
     L.c.platform_user_id == bindparam("user_id"),
 )
+_LEARNER_BY_ID = select(*_LEARNER_COLS).where(L.c.id == bindparam("learner_id"))
 _DUE_CARDS = (
     select(*_CARD_COLS)
     .where(
@@ -188,7 +189,7 @@ class Repository(CustomQuestions, PushTargets, InboundEvents):
         return LearnerRecord(*row) if row else None
 
     async def learner_by_id(self, learner_id: int) -> LearnerRecord | None:
-        row = (await self._conn.execute(select(*_LEARNER_COLS).where(L.c.id == learner_id))).first()
+        row = (await self._conn.execute(_LEARNER_BY_ID, {"learner_id": learner_id})).first()
         return LearnerRecord(*row) if row else None
 
     async def create_learner(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from question_bank.loader import Bank
@@ -52,9 +52,11 @@ def small_bank() -> Bank:
 
 
 async def seed_dm_targets(
-    engine: Any, count: int, *, due: datetime, zone: str, local_time: str, platform: str = "discord", first_user: int = 1
-) -> list[str]:
-    """`count` learners subscribed to a daily DM at `local_time` in `zone`, next push at `due`.
+    engine: Any, count: int, *, due: datetime, zone: str, local_time: str, platform: str = "discord",
+    first_user: int = 1, spread: timedelta = timedelta(0), dm_channels: bool = False,
+) -> list[str]:  # fmt: skip
+    """`count` learners subscribed to a daily DM at `local_time` in `zone`, next push at `due` (the
+    i-th at due + spread * i / count), DM channel "D<user id>" already known if `dm_channels`.
     Bulk inserts, so benchmarks can seed 100,000 of them; returns their platform user ids."""
     from sqlalchemy import insert, select
 
@@ -77,7 +79,8 @@ async def seed_dm_targets(
             await conn.execute(
                 insert(PushTarget),
                 [dict(key=f"dm:{lid}", kind="dm", platform=platform, tenant=None, learner_id=lid, recipient=uid,
-                      channel_id=None, local_time=local_time, timezone=zone, categories=[], active=True,
-                      next_push_at=due, created_by=uid, updated_at=due) for lid, uid in rows],
+                      channel_id=f"D{uid}" if dm_channels else None, local_time=local_time, timezone=zone,
+                      categories=[], active=True, next_push_at=due + spread * (int(uid) - first_user) / count,
+                      created_by=uid, updated_at=due) for lid, uid in rows],
             )  # fmt: skip
     return users

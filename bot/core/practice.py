@@ -147,10 +147,10 @@ class Practice:
 
     async def _serve(
         self, repo: Repository, view: View, learner_id: int, today: date, fits: Callable[[Question | None], bool],
-        *, reviews_only: bool = False,
+        *, reviews_only: bool = False, fits_new: Callable[[Question | None], bool] | None = None,
     ) -> tuple[Served | None, bool]:  # fmt: skip
-        """The most overdue fitting card, else a new fitting question within the daily cap (marked
-        shown / added); and whether the cap is reached."""
+        """The most overdue fitting card, else a new question fitting `fits_new` (default: `fits`)
+        within the daily cap (marked shown / added); and whether the cap is reached."""
         for card in await repo.due_cards(learner_id, today):
             q = view.get(card.question_id)
             if fits(q):
@@ -166,7 +166,7 @@ class Practice:
         cap_reached = introduced >= self.config.daily_new_cap
         if not reviews_only and not cap_reached:
             have = set(await repo.question_ids(learner_id))
-            fresh = [q for q in view.questions if q.id not in have and fits(q)]
+            fresh = [q for q in view.questions if q.id not in have and (fits_new or fits)(q)]
             if fresh:
                 q = self._spread_pick(fresh, have, learner_id, view)
                 new = Schedule.new(today)
@@ -189,11 +189,12 @@ class Practice:
         if chosen is not None:
             q, card = view.get(chosen), await repo.card(learner.id, chosen)
             served = Served(q, card.version, "Question") if q is not None and card is not None else None
-        else:
-            served, _ = await self._serve(repo, view, learner.id, today, lambda q: q is not None, reviews_only=True)
-        if served is None and chosen is None:
-            in_categories = lambda q: q is not None and (not categories or q.category in categories)  # noqa: E731
-            served, _ = await self._serve(repo, view, learner.id, today, in_categories)
+        else:  # any due card of theirs; the categories choose new questions only
+
+            def in_categories(q: Question | None) -> bool:
+                return q is not None and (not categories or q.category in categories)
+
+            served, _ = await self._serve(repo, view, learner.id, today, lambda q: q is not None, fits_new=in_categories)
         if served is None:
             return None
         status = f"Daily question · {served.status}"

@@ -30,13 +30,15 @@ PERMANENT = {
     50013: "the bot is missing permissions in that Discord channel",
 }
 REQUEST_TIMEOUT_S = 30.0
+PACE_BURST = 2
 
 
 class DiscordMessenger:
     def __init__(self, http: HTTPClient, rate_per_s: float):
         self.http = http
-        # One request at a time, 1/rate apart: any one-second window holds at most `rate` requests.
-        self._pace = AsyncLimiter(1, 1 / rate_per_s)
+        # A leaky bucket of PACE_BURST requests draining at rate_per_s: a request woken a little late
+        # does not lose its slot, and any one-second window holds at most rate_per_s + PACE_BURST.
+        self._pace = AsyncLimiter(PACE_BURST, PACE_BURST / rate_per_s)
 
     @classmethod
     async def connect(cls, token: str, rate_per_s: float) -> DiscordMessenger:
