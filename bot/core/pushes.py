@@ -106,15 +106,20 @@ class Pushes:
             return await repo.next_push_due(self.platforms)
 
     async def claim_due(self, limit: int) -> list[Claim]:
-        """Claim up to `limit` due pushes, oldest first. Targets that are due but have nothing to send
-        now (snoozed, done today, held by another worker) are replanned to when they next need a look."""
+        """Claim up to `limit` due pushes, oldest first; none means none is due. Targets that are due
+        but have nothing to send now (snoozed, done today, held by another worker) are replanned to
+        when they next need a look, and the next due ones are looked at instead."""
         now = self.clock.now()
-        claims = []
+        claims: list[Claim] = []
         async with self.store.transaction() as repo:
-            for target in await repo.due_push_targets(now, self.platforms, limit):
-                claim = await self._claim(repo, target, now)
-                if claim is not None:
-                    claims.append(claim)
+            while not claims:
+                due = await repo.due_push_targets(now, self.platforms, limit)
+                for target in due:
+                    claim = await self._claim(repo, target, now)
+                    if claim is not None:
+                        claims.append(claim)
+                if len(due) < limit:
+                    break
         return claims
 
     async def _claim(self, repo: Repository, target: PushTargetRecord, now: datetime) -> Claim | None:

@@ -40,6 +40,7 @@ PERMANENT = {
     "team_not_found": REMOVED,
 }
 HISTORY_LOOKBACK = 100  # messages searched for an earlier attempt of the same push
+PACED_CHANNELS = 1000
 
 
 
@@ -50,7 +51,7 @@ class SlackMessenger:
         self._per_channel_s = per_channel_s
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, AsyncWebClient] = {}  # by token
-        self._channels: dict[str, AsyncLimiter] = {}  # by channel id
+        self._channels: dict[str, AsyncLimiter] = {}  # by channel id, least recently used first
 
     async def close(self) -> None:
         if self._session is not None:
@@ -103,9 +104,13 @@ class SlackMessenger:
         return None
 
     def _channel_pace(self, channel: str) -> AsyncLimiter:
-        if channel not in self._channels:
-            self._channels[channel] = AsyncLimiter(1, self._per_channel_s)
-        return self._channels[channel]
+        """This channel's pacer. Only recently used channels are remembered: a fan-out to many DMs
+        sends one message to each, so an old entry has nothing left to pace."""
+        limiter = self._channels.pop(channel, None) or AsyncLimiter(1, self._per_channel_s)
+        self._channels[channel] = limiter  # most recently used last
+        if len(self._channels) > PACED_CHANNELS:
+            del self._channels[next(iter(self._channels))]
+        return limiter
 
     @staticmethod
     def _failure(exc: SlackApiError) -> DeliveryFailed:

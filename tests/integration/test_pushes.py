@@ -371,3 +371,20 @@ async def test_unsubscribing_while_a_push_is_being_sent_stops_the_next_ones(subs
     assert (target.active, target.next_push_at) == (False, None)
     clock.set(at(2026, 3, 3, 8, 0))
     assert await drain(pushes) == []
+
+
+async def test_a_full_batch_of_targets_with_nothing_to_send_does_not_hide_the_due_ones(subs, practice, fake, clock):
+    clock.set(at(2026, 3, 2, 7, 0))
+    snoozers = [LearnerRef("discord", str(2000 + i)) for i in range(5)]
+    for who in snoozers:
+        await subs.subscribe(who, "07:00", "UTC")
+        await subs.snooze(who, 5)  # until Mar 7
+    await subs.subscribe(ANNA, "08:00", "UTC")
+    clock.set(at(2026, 3, 5, 8, 0))  # the snoozers' old plans come first, and they are still paused today
+    pushes = worker(practice, fake)
+    async with Store(practice.store.engine).transaction() as repo:  # as if planned before the snooze
+        for who in snoozers:
+            learner = await repo.learner(who.platform, who.user_id)
+            await repo.plan_push((await repo.push_target(f"dm:{learner.id}")).id, at(2026, 3, 2, 7, 0))
+    claims = await pushes.claim_due(2)  # two snoozers per look: it must look past them
+    assert [c.target.recipient for c in claims] == ["1001"]
