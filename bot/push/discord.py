@@ -31,6 +31,21 @@ PERMANENT = {
 }
 REQUEST_TIMEOUT_S = 30.0
 PACE_BURST = 2
+KEPT_BUCKETS = 256
+
+
+class PushHTTPClient(HTTPClient):
+    """discord.py's HTTPClient with its per-channel rate-limit memory bounded.
+
+    It keeps a bucket per channel and, once it holds 256, scans all of them for expired ones each
+    time a new channel appears: quadratic in a fan-out to thousands of DM channels (10,000 DMs cost
+    seconds of CPU in that scan alone). A push writes to each DM channel once a day, so only the
+    most recent buckets are worth keeping.
+    """
+
+    def _try_clear_expired_ratelimits(self) -> None:
+        while len(self._buckets) > KEPT_BUCKETS:
+            del self._buckets[next(iter(self._buckets))]  # the oldest first (dicts keep insertion order)
 
 
 class DiscordMessenger:
@@ -43,7 +58,7 @@ class DiscordMessenger:
     @classmethod
     async def connect(cls, token: str, rate_per_s: float) -> DiscordMessenger:
         """Log in over REST (GET /users/@me checks the token); raises discord.LoginFailure on a bad one."""
-        http = HTTPClient(asyncio.get_running_loop())
+        http = PushHTTPClient(asyncio.get_running_loop())
         await http.static_login(token)
         return cls(http, rate_per_s)
 

@@ -3,6 +3,7 @@ AsyncWebClient, real requests; every assertion is on what the platform received.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,7 @@ import pytest
 from bot.core.actions import ActionKey
 from bot.core.ports import DeliveryFailed, Destination
 from bot.core.replies import Action, Reply
-from bot.push.discord import DiscordMessenger
+from bot.push.discord import KEPT_BUCKETS, DiscordMessenger, PushHTTPClient
 from bot.push.slack import SlackMessenger
 from tests.fakes.discord_api import CREATE_DM, CREATE_MESSAGE, DiscordStandIn
 from tests.fakes.slack_api import SlackStandIn
@@ -155,3 +156,12 @@ async def test_slack_server_errors_are_transient(slack_api, to_slack):
     with pytest.raises(DeliveryFailed) as failed:
         await to_slack.send(slack_dm(slack_api), REPLY, idempotency_key="ipb-1")
     assert not failed.value.permanent
+
+
+async def test_discord_rate_limit_memory_stays_small_in_a_fan_out_to_many_channels():
+    """discord.py keeps a bucket per channel and scans them all for each new one past 256."""
+    http = PushHTTPClient(asyncio.get_running_loop())
+    for channel in range(3000):
+        http.get_ratelimit(f"POST /channels/{{channel_id}}/messages:{channel}")
+    assert len(http._buckets) <= KEPT_BUCKETS
+    assert f"POST /channels/{{channel_id}}/messages:{2999}" in http._buckets  # the newest stay
