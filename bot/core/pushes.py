@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.core import push_replies
-from bot.core.ports import DeliveryFailed, Destination, Messenger
+from bot.core.ports import DeliveryFailed, Destination, Messenger, Sent
 from bot.core.practice import Practice, zone
 from bot.core.replies import Reply
 from bot.core.scheduling import local_day
@@ -179,7 +179,11 @@ class Pushes:
         except Exception as exc:  # noqa: BLE001 - one broken push must not stop the others
             log.exception("push delivery %s: unexpected error", claim.delivery_id)
             return await self._failed(claim, DeliveryFailed(f"unexpected {type(exc).__name__}", permanent=False))
-        now = self.clock.now()
+        return await self._sent(claim, sent)
+
+    async def _sent(self, claim: Claim, sent: Sent) -> str:
+        """Record the message, keep a new DM channel for next time, plan tomorrow's push."""
+        target, now = claim.target, self.clock.now()
         async with self.store.transaction() as repo:
             if await repo.finish_delivery(
                 claim.delivery_id, self.config.worker_id, "sent", message_id=sent.message_id, sent_at=now
