@@ -1,0 +1,295 @@
+"""The Discord adapter end to end: the real discord.py client against the loopback stand-in, the
+real core and a real SQLite database. Every assertion is on what Discord received or what was stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+import yarl
+from sqlalchemy import func, select
+
+from bot.adapters.discord.client import PracticeBot
+from bot.bootstrap import App, build
+from bot.core.actions import ActionKey
+from bot.settings import Settings
+from storage.db import engine_for_tests
+from storage.migrate import upgrade
+from storage.models import Card, CustomQuestion, Learner, Review
+from tests.factories import small_bank
+from tests.fakes.discord_api import CALLBACK, EDIT_ORIGINAL, FOLLOWUP, DiscordStandIn, Recorded
+from tests.fakes.discord_payloads import (
+    MANAGE_GUILD,
+    attachment_option,
+    click,
+    custom_ids,
+    modal_submit,
+    slash,
+)
+
+ALICE, BOB = 100000000000000001, 100000000000000002
+EPHEMERAL = 64
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[DiscordStandIn]:
+    async with DiscordStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def discord_api(standin, monkeypatch):
+    """discord.py talks to the stand-in; monkeypatch restores both class attributes afterwards."""
+    monkeypatch.setattr(discord.http.Route, "BASE", standin.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(standin.gateway_url))
+    return standin
+
+
+@pytest.fixture
+async def app(tmp_path, clock) -> AsyncIterator[App]:
+    engine = engine_for_tests(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await upgrade(engine)
+    yield build(Settings(_env_file=None, FSRS_FUZZ=False), bank=small_bank(), engine=engine, clock=clock)
+    await engine.dispose()
+
+
+class Running:
+    """A started PracticeBot; `restart` replaces it with a new client, as a new process would."""
+
+    def __init__(self, app: App, standin: DiscordStandIn):
+        self.app, self.standin = app, standin
+        self.bot: PracticeBot | None = None
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.bot = PracticeBot(self.app, guild_ready_timeout=0.05)
+        self.task = asyncio.create_task(self.bot.start(self.standin.token))
+        await asyncio.wait_for(self.bot.wait_until_ready(), 5)
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+            await self.task
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@pytest.fixture
+async def running(app, discord_api) -> AsyncIterator[Running]:
+    bot = Running(app, discord_api)
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
+def shown_by(token: str):
+    return lambda r: r.params.get("token") == token and r.route in (EDIT_ORIGINAL, FOLLOWUP)
+
+
+async def interact(standin: DiscordStandIn, payload: dict) -> Recorded:
+    """Dispatch an interaction; the request that showed its reply (an @original edit or a followup)."""
+    await standin.interact(payload)
+    return await standin.wait_for(shown_by(payload["token"]))
+
+
+def first_callback(standin: DiscordStandIn, payload: dict) -> Recorded:
+    [callback] = [r for r in standin.routed(CALLBACK) if r.params["token"] == payload["token"]]
+    assert callback.status == 200, callback.response  # within the stand-in's 3 s deadline
+    return callback
+
+
+def embed(recorded: Recorded) -> dict:
+    return recorded.response["embeds"][0]
+
+
+def button(message: dict, verb: str, rating: int | None = None) -> str:
+    for custom_id in custom_ids(message):
+        key = ActionKey.parse(custom_id.removeprefix("ipb:"))
+        if key.verb == verb and (rating is None or key.rating == rating):
+            return custom_id
+    raise AssertionError(f"no {verb} button in {custom_ids(message)}")
+
+
+async def count(app: App, model, *where) -> int:
+    async with app.engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+
+
+async def ask(standin: DiscordStandIn, user_id: int = ALICE, **options) -> Recorded:
+    return await interact(standin, slash("question", user_id, **options))
+
+
+async def test_a_slash_command_is_acknowledged_then_answered_and_the_card_stored(running, app):
+    standin = running.standin
+    payload = slash("question", ALICE, category="databases", level="senior")
+    shown = await interact(standin, payload)
+    callback = first_callback(standin, payload)
+    assert callback.body == {"type": 5, "data": {"flags": EPHEMERAL}}  # deferred, private
+    assert shown.route == EDIT_ORIGINAL
+    assert embed(shown)["title"] == "Question db-d"
+    assert shown.body["allowed_mentions"] == {"parse": []}
+    assert custom_ids(shown.response) == ["ipb:reveal:db-d:0", "ipb:answer:db-d:0"]
+    async with app.engine.connect() as conn:
+        learner_id = (await conn.execute(select(Learner.id).where(Learner.platform_user_id == str(ALICE)))).scalar_one()
+        cards = (await conn.execute(select(Card.question_id).where(Card.learner_id == learner_id))).scalars().all()
+    assert cards == ["db-d"]
+
+
+async def test_buttons_keep_working_after_a_restart_and_grade_in_place(running, app):
+    standin = running.standin
+    question = (await ask(standin, category="databases", level="senior")).response
+    await running.restart()
+    assert standin.identifies == 2
+
+    revealed = await interact(standin, click(question, button(question, "reveal"), ALICE))
+    assert revealed.route == FOLLOWUP and revealed.body["flags"] == EPHEMERAL  # key points below the question
+    assert embed(revealed)["title"] == "Key points: Question db-d"
+    reveal_message = revealed.response
+    graded = await interact(standin, click(reveal_message, button(reveal_message, "grade", 3), ALICE))
+    assert graded.route == EDIT_ORIGINAL  # the key points message becomes the result: no grade buttons left
+    assert embed(graded)["title"] == "Recorded: Solid"
+    assert standin.messages[reveal_message["id"]]["embeds"][0]["title"] == "Recorded: Solid"
+    assert await count(app, Review) == 1
+
+
+async def test_a_repeated_or_stale_grade_click_says_so_and_changes_nothing(running, app):
+    standin = running.standin
+    question = (await ask(standin, category="databases", level="senior")).response
+    reveal_message = (await interact(standin, click(question, button(question, "reveal"), ALICE))).response
+    grade = button(reveal_message, "grade", 4)
+    await interact(standin, click(reveal_message, grade, ALICE))
+    again = await interact(standin, click(reveal_message, grade, ALICE))
+    assert embed(again)["title"] == "Already recorded"
+    # A grade button built from a card version that never existed (a forged or corrupted message).
+    forged = json.loads(json.dumps(reveal_message).replace("ipb:grade:db-d:0:1", "ipb:grade:db-d:7:1"))
+    stale = await interact(standin, click(forged, "ipb:grade:db-d:7:1", ALICE))
+    assert stale.route == FOLLOWUP and stale.body["flags"] == EPHEMERAL
+    assert embed(stale)["title"] == "Nothing changed" and "out of date" in embed(stale)["description"]
+    async with app.engine.connect() as conn:
+        assert (await conn.execute(select(Review.rating))).scalars().all() == [4]
+
+
+async def test_the_answer_form_stores_the_text_with_the_review(running, app):
+    standin = running.standin
+    question = (await ask(standin, category="databases", level="senior")).response
+    answer = button(question, "answer")
+    opened = click(question, answer, ALICE)
+    await standin.interact(opened)
+    form = await standin.wait_for_route(CALLBACK, token=opened["token"])
+    assert form.body["type"] == 9 and form.body["data"]["custom_id"] == answer
+    [text_input] = [c for row in form.body["data"]["components"] for c in row.get("components", [row.get("component")])]
+    assert text_input["max_length"] == 4000 and text_input["style"] == 2
+
+    await running.restart()  # the form outlives the process that opened it
+    text = "Replica lag: read your writes from the primary for a few seconds. @everyone"
+    shown = await interact(standin, modal_submit(answer, {"answer": text}, ALICE, message=question))
+    your_answer = embed(shown)["fields"][0]
+    assert your_answer["name"] == "Your answer" and "@\u200beveryone" in your_answer["value"]
+    assert shown.body["allowed_mentions"] == {"parse": []}
+    await interact(standin, click(shown.response, button(shown.response, "grade", 2), ALICE))
+    async with app.engine.connect() as conn:
+        assert (await conn.execute(select(Review.answer_text))).scalar_one() == text
+
+
+async def test_a_public_question_gives_each_clicker_their_own_private_copy(running, app):
+    standin = running.standin
+    payload = slash("question", ALICE, category="databases", level="senior", public=True)
+    posted = await interact(standin, payload)
+    assert first_callback(standin, payload).body == {"type": 5}  # deferred, public
+    assert custom_ids(posted.response) == ["ipb:open:db-d:0"]
+    mine = await interact(standin, click(posted.response, "ipb:open:db-d:0", BOB))
+    first = [r for r in standin.routed(CALLBACK) if r.params["token"] != payload["token"]][-1]
+    assert first.body == {"type": 5, "data": {"flags": EPHEMERAL}}  # private to Bob; the post is unchanged
+    assert custom_ids(mine.response) == ["ipb:reveal:db-d:0", "ipb:answer:db-d:0"]
+    assert standin.messages[posted.response["id"]]["components"] == posted.response["components"]
+    assert await count(app, Card) == 2
+
+
+async def test_a_public_request_with_nothing_to_post_answers_privately(running, app):
+    standin = running.standin
+    for _ in range(2):  # senior databases has one question; the second ask finds nothing new
+        shown = await ask(standin, category="databases", level="senior", public=True)
+    assert shown.route == FOLLOWUP and shown.body["flags"] == EPHEMERAL
+    assert embed(shown)["title"] == "All caught up"
+    assert not any(m.get("embeds", [{}])[0].get("title") == "All caught up" and not m["flags"] & EPHEMERAL
+                   for m in standin.messages.values())  # fmt: skip
+
+
+async def test_a_question_in_direct_messages_uses_no_server(running, app):
+    shown = await ask(running.standin, guild_id=None, category="behavioral")
+    assert embed(shown)["title"] == "Question bh-a"
+
+
+BANK = b"""schema_version: 1
+questions:
+  - id: everyone-ping
+    category: system_design
+    title: "@everyone Design a rate limiter"
+    prompt: "Design a rate limiter for a public API with many clients; explain where state lives."
+    level: mid
+    difficulty: medium
+    time_box_minutes: 15
+    topics: [rate-limiting]
+    key_points: [Token bucket or sliding window, Shared state in Redis, Clear 429 responses]
+    outline: [Requirements, Algorithm, State, Failure modes]
+    follow_ups:
+      - {question: "What if Redis is down?", probes: "failure modes"}
+      - {question: "Per user or per key?", probes: "granularity"}
+    pitfalls: [Local counters per instance]
+    hints: [Think about where counts are kept]
+"""
+
+
+async def test_an_admin_command_is_refused_for_a_member_even_when_crafted(running, app):
+    standin = running.standin
+    upload = attachment_option(standin.host_attachment("questions.yaml", BANK))
+    payload = slash("bank import", BOB, file=upload)  # a member without Manage Server
+    await standin.interact(payload)
+    refused = await standin.wait_for_route(CALLBACK, token=payload["token"])
+    assert refused.body["type"] == 4 and refused.body["data"]["flags"] == EPHEMERAL
+    assert refused.body["data"]["embeds"][0]["title"] == "Not allowed"
+    assert "Manage Server" in refused.body["data"]["embeds"][0]["description"]
+    assert await count(app, CustomQuestion) == 0
+
+
+async def test_a_question_titled_at_everyone_pings_nobody(running, app):
+    standin = running.standin
+    upload = attachment_option(standin.host_attachment("questions.yaml", BANK))
+    imported = await interact(standin, slash("bank import", ALICE, permissions=MANAGE_GUILD, file=upload))
+    assert embed(imported)["title"] == "Questions imported"
+    posted = await ask(standin, BOB, category="system_design", level="mid", public=True)
+    title = embed(posted)["title"]
+    assert title.endswith("Design a rate limiter") and "@everyone" not in title
+    assert posted.body["allowed_mentions"] == {"parse": []}
+    assert "@everyone" not in json.dumps(posted.body)
+
+
+async def test_an_admin_exports_the_servers_questions_as_a_file(running, app):
+    standin = running.standin
+    upload = attachment_option(standin.host_attachment("questions.yaml", BANK))
+    await interact(standin, slash("bank import", ALICE, permissions=MANAGE_GUILD, file=upload))
+    exported = await interact(standin, slash("bank export", ALICE, permissions=MANAGE_GUILD))
+    assert b"id: everyone-ping" in exported.files["questions.yaml"]
+
+
+async def test_a_bad_bank_file_lists_its_problems_and_stores_nothing(running, app):
+    standin = running.standin
+    upload = attachment_option(standin.host_attachment("bad.yaml", b"schema_version: 1\nquestions:\n  - id: X Y\n"))
+    shown = await interact(standin, slash("bank import", ALICE, permissions=MANAGE_GUILD, file=upload))
+    assert "problem(s)" in embed(shown)["title"] and "bad.yaml:3" in embed(shown)["description"]
+    assert await count(app, CustomQuestion) == 0
+
+
+async def test_a_429_on_a_response_is_waited_out_and_retried(running, app):
+    standin = running.standin
+    standin.force_429(EDIT_ORIGINAL, times=1, retry_after=0.3)
+    started = asyncio.get_running_loop().time()
+    shown = await ask(standin, category="databases")
+    assert asyncio.get_running_loop().time() - started >= 0.3
+    assert standin.rate_limited == 1 and shown.status == 200
+    assert embed(shown)["title"].startswith("Question db-")
