@@ -1,4 +1,4 @@
-"""Command line and composition root: `python -m bot practice|db|bank`.
+"""Command line and composition root: `python -m bot practice|discord|db|bank`.
 
 Nothing is built at import time; each command builds Settings, the engine and the bank itself.
 """
@@ -136,6 +136,54 @@ def cmd_practice(args: argparse.Namespace) -> int:
         asyncio.run(app.engine.dispose())
 
 
+NO_DISCORD_TOKEN = (
+    "DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal (README: Run on Discord) "
+    "and put its token in the environment or .env."
+)
+
+
+def cmd_discord(args: argparse.Namespace) -> int:
+    """`discord`: hold the gateway; `discord sync [--guild ID]`: publish the slash commands and exit."""
+    import discord
+
+    from bot.adapters.discord.client import serve, sync
+    from bot.bootstrap import build
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    if settings.discord_token is None:
+        print(NO_DISCORD_TOKEN, file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(settings.log_level.upper())
+    try:
+        app = build(settings)
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 2
+    token = settings.discord_token.get_secret_value()
+
+    async def run() -> None:
+        try:
+            if args.discord_command == "sync":
+                names = await sync(app, token, args.guild)
+                where = f"server {args.guild}" if args.guild else "every server (global)"
+                print(f"synced {len(names)} commands to {where}: {', '.join(names)}")
+            else:
+                await upgrade(app.engine)  # like practice: a fresh SQLite database sets itself up
+                await serve(app, token)
+        finally:
+            await app.engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except discord.LoginFailure:
+        print("Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Backend interview practice with spaced repetition.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -144,6 +192,12 @@ def parser() -> argparse.ArgumentParser:
     practice.add_argument("--user", default=getpass.getuser(), help="whose progress to use (default: you)")
     practice.add_argument("--timezone", help="IANA timezone for your study day (default: this machine's)")
     practice.set_defaults(func=cmd_practice)
+
+    discord_cmd = sub.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
+    discord_sub = discord_cmd.add_subparsers(dest="discord_command")
+    discord_sync = discord_sub.add_parser("sync", help="publish the slash commands to Discord, then exit")
+    discord_sync.add_argument("--guild", type=int, help="only this server id: instant, for trying it out")
+    discord_cmd.set_defaults(func=cmd_discord)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

@@ -12,16 +12,18 @@ import pytest
 import yarl
 from sqlalchemy import func, select
 
-from bot.adapters.discord.client import PracticeBot
+from bot.adapters.discord.client import PracticeBot, sync
 from bot.bootstrap import App, build
 from bot.core.actions import ActionKey
 from bot.settings import Settings
 from storage.db import engine_for_tests
 from storage.migrate import upgrade
 from storage.models import Card, CustomQuestion, Learner, Review
+from tests.e2e.test_cli import cli
 from tests.factories import small_bank
 from tests.fakes.discord_api import CALLBACK, EDIT_ORIGINAL, FOLLOWUP, DiscordStandIn, Recorded
 from tests.fakes.discord_payloads import (
+    GUILD_ID,
     MANAGE_GUILD,
     attachment_option,
     click,
@@ -293,3 +295,36 @@ async def test_a_429_on_a_response_is_waited_out_and_retried(running, app):
     assert asyncio.get_running_loop().time() - started >= 0.3
     assert standin.rate_limited == 1 and shown.status == 200
     assert embed(shown)["title"].startswith("Question db-")
+
+
+COMMANDS = [
+    "bank", "chart", "export-my-data", "forget-me", "leaderboard", "link", "privacy", "qotd", "question", "review",
+    "snooze", "stats", "subscribe", "timezone", "unsubscribe",
+]  # fmt: skip
+
+
+async def test_sync_publishes_the_commands_with_server_settings_hidden_from_members(app, discord_api):
+    assert await sync(app, discord_api.token, GUILD_ID) == COMMANDS
+    published = {c["name"]: c for c in discord_api.commands[str(GUILD_ID)]}
+    assert sorted(published) == COMMANDS
+    for admin in ("qotd", "bank"):
+        assert int(published[admin]["default_member_permissions"]) == MANAGE_GUILD
+        assert published[admin]["contexts"] == [0]  # servers only
+    assert published["question"]["default_member_permissions"] is None
+    options = {o["name"]: o for o in published["question"]["options"]}
+    assert [c["value"] for c in options["category"]["choices"]] == ["system_design", "databases", "behavioral", "backend"]
+    assert options["public"]["type"] == 5 and not options["public"]["required"]
+    qotd_set = next(o for o in published["qotd"]["options"] if o["name"] == "set")
+    channel = next(o for o in qotd_set["options"] if o["name"] == "channel")
+    assert channel["channel_types"] == [0, 5]
+    assert discord_api.identifies == 0  # syncing needs no gateway connection
+
+    assert await sync(app, discord_api.token, None) == COMMANDS
+    assert sorted(c["name"] for c in discord_api.commands[None]) == COMMANDS
+
+
+def test_the_cli_names_a_missing_token(tmp_path):
+    result = cli("discord", cwd=tmp_path, env={"DISCORD_TOKEN": ""})
+    assert result.returncode == 2
+    assert "DISCORD_TOKEN is not set" in result.stderr and "Developer Portal" in result.stderr
+    assert not (tmp_path / "interview_bot.db").exists()

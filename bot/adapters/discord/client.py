@@ -6,7 +6,9 @@ synced to Discord only by `python -m bot discord sync`, never on every start.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -72,10 +74,24 @@ class PracticeBot(commands.Bot):
         await interactions.submit(interaction, work, text)
 
 
-async def sync_commands(bot: PracticeBot, guild_id: int | None) -> list[str]:
-    """Publish the command tree: to one server at once (for trying it out), or globally."""
-    guild = discord.Object(id=guild_id) if guild_id else None
-    if guild is not None:
-        bot.tree.copy_global_to(guild=guild)
-    synced = await bot.tree.sync(guild=guild)
+async def serve(app: App, token: str) -> None:
+    """Hold the gateway connection until stopped (Ctrl-C, or SIGTERM from the process manager)."""
+    async with PracticeBot(app) as bot:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
+        try:
+            await bot.start(token)
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def sync(app: App, token: str, guild_id: int | None) -> list[str]:
+    """Publish the command tree, then disconnect: to one server at once (for trying it out), or
+    globally. Done on purpose, not on every start (Discord rate-limits command updates)."""
+    async with PracticeBot(app) as bot:
+        await bot.login(token)
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            bot.tree.copy_global_to(guild=guild)
+        synced = await bot.tree.sync(guild=guild)
     return sorted(command.name for command in synced)

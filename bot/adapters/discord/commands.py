@@ -28,6 +28,7 @@ LEVEL_CHOICES = [Choice(name=level.capitalize(), value=level) for level in LEVEL
 PERIOD_CHOICES = [Choice(name="This week", value="week"), Choice(name="All time", value="all")]
 VISIBILITY_CHOICES = [Choice(name="Show me", value="show"), Choice(name="Hide me", value="hide")]
 MANAGE_SERVER = discord.Permissions(manage_guild=True)
+SERVERS_ONLY = app_commands.AppCommandContext(guild=True)
 AUTOCOMPLETE_MAX = 25  # Discord shows at most 25 suggestions
 
 
@@ -174,11 +175,13 @@ class Server(commands.Cog):
     """What belongs to one server: its leaderboard, question of the day and own questions."""
 
     qotd = app_commands.Group(
-        name="qotd", description="The server's question of the day", guild_only=True, default_permissions=MANAGE_SERVER
-    )
+        name="qotd", description="The server's question of the day", default_permissions=MANAGE_SERVER,
+        guild_only=True, allowed_contexts=SERVERS_ONLY,
+    )  # fmt: skip
     bank = app_commands.Group(
-        name="bank", description="The server's own questions", guild_only=True, default_permissions=MANAGE_SERVER
-    )
+        name="bank", description="The server's own questions", default_permissions=MANAGE_SERVER,
+        guild_only=True, allowed_contexts=SERVERS_ONLY,
+    )  # fmt: skip
 
     def __init__(self, app: App):
         self.app = app
