@@ -72,7 +72,8 @@ class Practice:
         self.config = config
 
     # helpers -----------------------------------------------------------------------------------
-    async def _learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
+    async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
+        """The learner behind a platform identity, created on first contact (shared with other use cases)."""
         found = await repo.learner(who.platform, who.user_id, who.workspace)
         if found is not None:
             return found
@@ -114,7 +115,7 @@ class Practice:
 
         async with self.store.transaction() as repo:
             view = await self.catalog.view(repo, tenant)
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             today = self.today(learner)
             for card in await repo.due_cards(learner.id, today):
                 q = view.get(card.question_id)
@@ -161,7 +162,7 @@ class Practice:
         """A specific question (e.g. the question of the day) with buttons built from the learner's own card."""
         async with self.store.transaction() as repo:
             q = self._question(await self.catalog.view(repo, tenant), question_id)
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             today = self.today(learner)
             card = await repo.card(learner.id, q.id)
             if card is None:
@@ -187,7 +188,7 @@ class Practice:
             return replies.reveal_reply(await self._lookup(action.question_id, tenant), action.version)
         async with self.store.transaction() as repo:
             q = self._question(await self.catalog.view(repo, tenant), action.question_id)
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             card = await repo.card(learner.id, q.id)
             if card is None or not await repo.save_draft(card.id, action.version, text):
                 raise StaleAction("this question was graded since; ask for it again to answer")
@@ -201,7 +202,7 @@ class Practice:
         async with self.store.transaction() as repo:
             # The question may be gone from the bank since it was shown; the grade still counts.
             q = (await self.catalog.view(repo, tenant)).get(action.question_id)
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             today = self.today(learner)
             idem_key = f"{learner.id}:{action.question_id}:{action.version}"
             card = await repo.card(learner.id, action.question_id)
@@ -231,7 +232,7 @@ class Practice:
     async def stats(self, who: LearnerRef, tenant: str | None = None) -> Reply:
         async with self.store.transaction() as repo:
             view = await self.catalog.view(repo, tenant)
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             today = self.today(learner)
             cards = await repo.cards(learner.id)
             totals = await repo.review_totals(learner.id, today)
@@ -266,6 +267,6 @@ class Practice:
     async def set_timezone(self, who: LearnerRef, name: str) -> Reply:
         zone(name)  # raises InvalidInput with a clear message
         async with self.store.transaction() as repo:
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             await repo.set_timezone(learner.id, name)
         return Reply(title="Timezone saved", body=f"Your days now follow {name}.", kind="info")
