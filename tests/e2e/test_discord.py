@@ -18,14 +18,24 @@ from bot.core.actions import ActionKey
 from bot.settings import Settings
 from storage.db import engine_for_tests
 from storage.migrate import upgrade
-from storage.models import Card, CustomQuestion, Learner, Review
+from storage.models import Card, CustomQuestion, Learner, PushTarget, Review
 from tests.e2e.test_cli import cli
 from tests.factories import small_bank
-from tests.fakes.discord_api import CALLBACK, EDIT_ORIGINAL, FOLLOWUP, DiscordStandIn, Recorded
+from tests.fakes.discord_api import (
+    CALLBACK,
+    CREATE_DM,
+    CREATE_MESSAGE,
+    EDIT_ORIGINAL,
+    FOLLOWUP,
+    DiscordStandIn,
+    Recorded,
+)
 from tests.fakes.discord_payloads import (
     GUILD_ID,
     MANAGE_GUILD,
     attachment_option,
+    autocomplete,
+    channel_option,
     click,
     custom_ids,
     modal_submit,
@@ -297,6 +307,91 @@ async def test_a_429_on_a_response_is_waited_out_and_retried(running, app):
     assert embed(shown)["title"].startswith("Question db-")
 
 
+async def targets(app: App) -> list[tuple]:
+    async with app.engine.connect() as conn:
+        rows = await conn.execute(
+            select(PushTarget.kind, PushTarget.recipient, PushTarget.channel_id, PushTarget.local_time,
+                   PushTarget.timezone, PushTarget.active).order_by(PushTarget.id)
+        )  # fmt: skip
+        return [tuple(r) for r in rows]
+
+
+async def test_subscribing_confirms_by_dm(running, app):
+    standin = running.standin
+    shown = await interact(standin, slash("subscribe", ALICE, time="8:30pm", timezone="Europe/Berlin"))
+    assert embed(shown)["title"] == "Daily question on"
+    dm = standin.dm_channel(str(ALICE))
+    [confirmation] = standin.channel_messages(dm)
+    assert confirmation["embeds"][0]["title"] == "Daily question on"
+    assert standin.routed(CREATE_MESSAGE)[0].body["allowed_mentions"] == {"parse": []}
+    assert await targets(app) == [("dm", str(ALICE), dm, "20:30", "Europe/Berlin", True)]
+
+
+async def test_closed_dms_are_reported_and_the_subscription_is_kept(running, app):
+    standin = running.standin
+    standin.closed_dms.add(str(BOB))
+    shown = await interact(standin, slash("subscribe", BOB, time="07:00", timezone="Asia/Tokyo"))
+    assert embed(shown)["title"] == "Daily question on"
+    note = embed(shown)["fields"][-1]
+    assert note["name"] == "Direct message" and "DMs are closed" in note["value"] and "saved" in note["value"]
+    [refused] = standin.routed(CREATE_MESSAGE)
+    assert refused.status == 403
+    assert await targets(app) == [("dm", str(BOB), standin.dm_channel(str(BOB)), "07:00", "Asia/Tokyo", True)]
+
+
+async def test_a_429_on_the_dm_is_waited_out_and_retried_not_failed(running, app):
+    standin = running.standin
+    standin.force_429(CREATE_MESSAGE, times=1, retry_after=0.25)
+    shown = await interact(standin, slash("subscribe", ALICE, time="09:15"))
+    assert standin.rate_limited == 1
+    assert "fields" not in embed(shown) or not embed(shown)["fields"]  # no delivery warning
+    assert len(standin.channel_messages(standin.dm_channel(str(ALICE)))) == 1
+    assert len(standin.routed(CREATE_DM)) == 1
+
+
+async def test_a_wrong_time_is_named_and_nothing_is_stored(running, app):
+    shown = await interact(running.standin, slash("subscribe", ALICE, time="25:99"))
+    assert embed(shown)["title"] == "Please check that" and "'25:99'" in embed(shown)["description"]
+    assert await targets(app) == []
+
+
+async def test_timezone_autocomplete_suggests_iana_names(running, app):
+    standin = running.standin
+    payload = autocomplete("subscribe", ALICE, "timezone", "berl", time="08:00")
+    await standin.interact(payload)
+    suggested = await standin.wait_for_route(CALLBACK, token=payload["token"])
+    assert suggested.body["type"] == 8
+    assert {"name": "Europe/Berlin", "value": "Europe/Berlin"} in suggested.body["data"]["choices"]
+
+
+async def test_the_question_of_the_day_is_for_admins_even_against_a_crafted_request(running, app):
+    standin = running.standin
+    daily = channel_option(700000000000000099)
+    crafted = slash("qotd set", BOB, channel=daily, time="09:00", timezone="UTC")  # member permissions only
+    await standin.interact(crafted)
+    refused = await standin.wait_for_route(CALLBACK, token=crafted["token"])
+    assert refused.body["data"]["embeds"][0]["title"] == "Not allowed"
+    assert await targets(app) == []
+
+    allowed = await interact(
+        standin, slash("qotd set", ALICE, permissions=MANAGE_GUILD, channel=daily, time="09:00", timezone="UTC")
+    )
+    assert embed(allowed)["title"] == "Question of the day on"
+    assert await targets(app) == [("channel", None, "700000000000000099", "09:00", "UTC", True)]
+    off = await interact(standin, slash("qotd off", ALICE, permissions=MANAGE_GUILD))
+    assert embed(off)["title"] == "Question of the day off"
+    assert [t[-1] for t in await targets(app)] == [False]
+
+
+async def test_server_commands_are_refused_in_direct_messages(running, app):
+    standin = running.standin
+    payload = slash("qotd off", ALICE, guild_id=None, permissions=MANAGE_GUILD)
+    await standin.interact(payload)
+    refused = await standin.wait_for_route(CALLBACK, token=payload["token"])
+    assert refused.body["data"]["embeds"][0]["title"] == "Not allowed"
+    assert "server" in refused.body["data"]["embeds"][0]["description"]
+
+
 COMMANDS = [
     "bank", "chart", "export-my-data", "forget-me", "leaderboard", "link", "privacy", "qotd", "question", "review",
     "snooze", "stats", "subscribe", "timezone", "unsubscribe",
@@ -328,3 +423,22 @@ def test_the_cli_names_a_missing_token(tmp_path):
     assert result.returncode == 2
     assert "DISCORD_TOKEN is not set" in result.stderr and "Developer Portal" in result.stderr
     assert not (tmp_path / "interview_bot.db").exists()
+
+
+async def test_review_with_nothing_due_says_when_the_next_one_is(running, app):
+    standin = running.standin
+    question = (await ask(standin, category="databases", level="senior")).response
+    reveal_message = (await interact(standin, click(question, button(question, "reveal"), ALICE))).response
+    await interact(standin, click(reveal_message, button(reveal_message, "grade", 3), ALICE))
+    shown = await interact(standin, slash("review", ALICE))
+    assert embed(shown)["title"] == "All caught up"
+    assert "Your next review is on" in embed(shown)["description"]
+
+
+async def test_a_timezone_is_saved_and_a_wrong_one_named(running, app):
+    standin = running.standin
+    assert embed(await interact(standin, slash("timezone", ALICE, name="America/Bogota")))["title"] == "Timezone saved"
+    wrong = await interact(standin, slash("timezone", ALICE, name="Mars/Olympus"))
+    assert "'Mars/Olympus' is not a timezone I know" in embed(wrong)["description"]
+    async with app.engine.connect() as conn:
+        assert (await conn.execute(select(Learner.timezone))).scalar_one() == "America/Bogota"

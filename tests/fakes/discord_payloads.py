@@ -71,14 +71,15 @@ def _base(kind: int, data: dict[str, Any], user_id: int, guild_id: int | None, p
 
 
 def slash(
-    name: str,
+    command: str,
     user_id: int,
+    /,
     *,
     guild_id: int | None = GUILD_ID,
     permissions: int = MEMBER,
     **options: Any,
 ) -> dict[str, Any]:
-    """A slash command; `name` may be "group sub" (e.g. "qotd set"). Option types follow the values."""
+    """A slash command; `command` may be "group sub" (e.g. "qotd set"). Option types follow the values."""
     resolved: dict[str, dict[str, Any]] = {}
     built = []
     for option_name, value in options.items():
@@ -89,10 +90,10 @@ def slash(
         else:
             kind = BOOLEAN if isinstance(value, bool) else INTEGER if isinstance(value, int) else STRING
             built.append({"name": option_name, "type": kind, "value": value})
-    command, *sub = name.split(" ")
+    name, *sub = command.split(" ")
     if sub:
         built = [{"name": sub[0], "type": SUB_COMMAND, "options": built}]
-    data: dict[str, Any] = {"id": snowflake(), "name": command, "type": 1, "options": built}
+    data: dict[str, Any] = {"id": snowflake(), "name": name, "type": 1, "options": built}
     if resolved:
         data["resolved"] = resolved
     if guild_id is not None:
@@ -100,8 +101,8 @@ def slash(
     return _base(2, data, user_id, guild_id, permissions)
 
 
-def autocomplete(name: str, user_id: int, focused: str, value: str, **options: Any) -> dict[str, Any]:
-    payload = slash(name, user_id, **options, **{focused: value})
+def autocomplete(command: str, user_id: int, focused: str, value: str, /, **options: Any) -> dict[str, Any]:
+    payload = slash(command, user_id, **options, **{focused: value})
     for option in payload["data"]["options"]:
         if option["name"] == focused:
             option["focused"] = True

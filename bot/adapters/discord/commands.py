@@ -8,7 +8,7 @@ member's permissions Discord computed for the interaction), and refused again by
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
@@ -30,6 +30,7 @@ VISIBILITY_CHOICES = [Choice(name="Show me", value="show"), Choice(name="Hide me
 MANAGE_SERVER = discord.Permissions(manage_guild=True)
 SERVERS_ONLY = app_commands.AppCommandContext(guild=True)
 AUTOCOMPLETE_MAX = 25  # Discord shows at most 25 suggestions
+T = TypeVar("T")
 
 
 class PostableChannel(app_commands.Transformer):
@@ -55,6 +56,13 @@ def in_server(interaction: discord.Interaction) -> bool:
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage()
     return True
+
+
+def server_admin(command: T) -> T:
+    """Server settings: used in a server (checked first, so a DM gets that reason) by a member whose
+    interaction permissions include Manage Server."""
+    in_a_server = app_commands.check(in_server)(command)
+    return app_commands.checks.has_permissions(manage_guild=True)(in_a_server)
 
 
 def server(interaction: discord.Interaction) -> str:
@@ -197,8 +205,7 @@ class Server(commands.Cog):
 
     @qotd.command(name="set", description="Post a question of the day in a channel at a local time.")
     @app_commands.describe(channel="Where to post", time="Local time, e.g. 09:00", timezone="An IANA timezone")
-    @app_commands.check(in_server)
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_admin
     async def qotd_set(self, interaction: discord.Interaction, channel: Channel, time: str, timezone: str) -> None:
         work = self.app.subscriptions.qotd_set(
             learner(interaction), tenant=server(interaction), channel_id=str(channel.id), time=time,
@@ -212,8 +219,7 @@ class Server(commands.Cog):
 
     @qotd.command(name="off", description="Stop the question of the day (in one channel, or everywhere).")
     @app_commands.describe(channel="Only this channel (default: every channel of this server)")
-    @app_commands.check(in_server)
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_admin
     async def qotd_off(self, interaction: discord.Interaction, channel: Channel | None = None) -> None:
         work = self.app.subscriptions.qotd_off(
             learner(interaction), tenant=server(interaction), channel_id=str(channel.id) if channel else None,
@@ -223,8 +229,7 @@ class Server(commands.Cog):
 
     @bank.command(name="import", description="Add or update this server's own questions from a YAML file.")
     @app_commands.describe(file="A YAML file in the question bank format")
-    @app_commands.check(in_server)
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_admin
     async def bank_import(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         await respond(interaction, self._import(interaction, file))
 
@@ -235,8 +240,7 @@ class Server(commands.Cog):
         )  # fmt: skip
 
     @bank.command(name="export", description="This server's own questions as a YAML file.")
-    @app_commands.check(in_server)
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_admin
     async def bank_export(self, interaction: discord.Interaction) -> None:
         await respond(interaction, self._export(interaction))
 
@@ -246,8 +250,7 @@ class Server(commands.Cog):
 
     @bank.command(name="remove", description="Stop serving one of this server's own questions.")
     @app_commands.describe(question_id="The id the question has in your YAML file")
-    @app_commands.check(in_server)
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_admin
     async def bank_remove(self, interaction: discord.Interaction, question_id: str) -> None:
         work = self.app.custom.remove(server(interaction), question_id, is_admin=is_admin(interaction))
         await respond(interaction, work)
