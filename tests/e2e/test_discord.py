@@ -407,7 +407,8 @@ async def test_sync_publishes_the_commands_with_server_settings_hidden_from_memb
         assert published[admin]["contexts"] == [0]  # servers only
     assert published["question"]["default_member_permissions"] is None
     options = {o["name"]: o for o in published["question"]["options"]}
-    assert [c["value"] for c in options["category"]["choices"]] == ["system_design", "databases", "behavioral", "backend"]
+    categories = [c["value"] for c in options["category"]["choices"]]
+    assert categories == ["system_design", "databases", "behavioral", "backend"]
     assert options["public"]["type"] == 5 and not options["public"]["required"]
     qotd_set = next(o for o in published["qotd"]["options"] if o["name"] == "set")
     channel = next(o for o in qotd_set["options"] if o["name"] == "channel")
