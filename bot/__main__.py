@@ -1,4 +1,4 @@
-"""Command line and composition root: `python -m bot practice|discord|db|bank`.
+"""Command line and composition root: `python -m bot practice|discord|slack|db|bank`.
 
 Nothing is built at import time; each command builds Settings, the engine and the bank itself.
 """
@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -136,6 +137,43 @@ def cmd_practice(args: argparse.Namespace) -> int:
         asyncio.run(app.engine.dispose())
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    from bot.adapters.slack.app import setup_problem
+    from bot.adapters.slack.serve import serve
+    from bot.bootstrap import build
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    problem = setup_problem(settings)
+    if problem is not None:
+        print(f"cannot start on Slack: {problem}. See README, 'Run on Slack'.", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(settings.log_level.upper())
+    try:
+        app = build(settings)
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 2
+
+    async def run() -> None:
+        main = asyncio.current_task()
+        assert main is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # platforms stop with SIGTERM
+        try:
+            await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+            await serve(app, settings)
+        except asyncio.CancelledError:
+            log.info("stopping")
+        finally:
+            await app.engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 NO_DISCORD_TOKEN = (
     "DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal (README: Run on Discord) "
     "and put its token in the environment or .env."
@@ -163,14 +201,19 @@ def cmd_discord(args: argparse.Namespace) -> int:
     token = settings.discord_token.get_secret_value()
 
     async def run() -> None:
+        main = asyncio.current_task()
+        assert main is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # platforms stop with SIGTERM
         try:
             if args.discord_command == "sync":
                 names = await sync(app, token, args.guild)
                 where = f"server {args.guild}" if args.guild else "every server (global)"
                 print(f"synced {len(names)} commands to {where}: {', '.join(names)}")
             else:
-                await upgrade(app.engine)  # like practice: a fresh SQLite database sets itself up
+                await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
                 await serve(app, token)
+        except asyncio.CancelledError:
+            log.info("stopping")
         finally:
             await app.engine.dispose()
 
@@ -198,6 +241,9 @@ def parser() -> argparse.ArgumentParser:
     discord_sync = discord_sub.add_parser("sync", help="publish the slash commands to Discord, then exit")
     discord_sync.add_argument("--guild", type=int, help="only this server id: instant, for trying it out")
     discord_cmd.set_defaults(func=cmd_discord)
+
+    slack = sub.add_parser("slack", help="serve Slack (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    slack.set_defaults(func=cmd_slack)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

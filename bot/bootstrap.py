@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
+from bot.core.inbound import Inbound
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.scheduling import Scheduler
 from bot.core.subscriptions import Subscriptions
@@ -33,6 +34,7 @@ class App:
     buttons: Buttons
     custom: CustomQuestionService
     subscriptions: Subscriptions
+    inbound: Inbound
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -54,5 +56,5 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     custom = CustomQuestionService(practice.store, practice.clock)
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice), custom=custom,
-        subscriptions=Subscriptions(practice),
+        subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
     )  # fmt: skip

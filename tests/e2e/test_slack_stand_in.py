@@ -35,7 +35,8 @@ async def test_dm_post_with_metadata_reads_back_from_history(slack):
     user = (await web.users_info(user="U1"))["user"]
     assert user["tz"] == "Europe/Berlin" and user["is_admin"]
     assert [c.method for c in slack.calls] == [
-        "auth.test", "conversations.open", "chat.postMessage", "conversations.history", "conversations.history", "users.info",
+        "auth.test", "conversations.open", "chat.postMessage",
+        "conversations.history", "conversations.history", "users.info",
     ]  # fmt: skip
 
 
@@ -78,7 +79,9 @@ async def test_files_upload_v2_and_download_with_the_bot_token(slack):
     shared = slack.add_file("mine.yaml", b"questions: []", user="U1")
     info = (await web.files_info(file=shared["id"]))["file"]
     async with aiohttp.ClientSession() as session:
-        async with session.get(info["url_private_download"], headers={"Authorization": f"Bearer {slack.bot_token}"}) as r:
+        async with session.get(
+            info["url_private_download"], headers={"Authorization": f"Bearer {slack.bot_token}"}
+        ) as r:
             assert r.status == 200 and await r.read() == b"questions: []"
         async with session.get(info["url_private_download"]) as r:
             assert r.status == 403

@@ -225,11 +225,12 @@ class SlackStandIn:
         found = [m for msgs in self.messages.values() for m in msgs]
         return [m for m in found if channel is None or m.channel == channel]
 
-    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 5.0) -> list[Call]:
-        """The first `count` successful calls to `method`, waiting for work the app does after ack()."""
+    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 5.0, failed: bool = False) -> list[Call]:
+        """The first `count` successful (or, with `failed`, refused) calls to `method`, waiting for work
+        the app does after ack()."""
         deadline = time.monotonic() + timeout
         while True:
-            done = [c for c in self.calls_to(method) if c.error is None]
+            done = [c for c in self.calls_to(method) if (c.error is not None) == failed]
             if len(done) >= count:
                 return done
             if time.monotonic() > deadline:
@@ -257,7 +258,9 @@ class SlackStandIn:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._sockets.append(ws)
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": self.app_id}}))
+        await ws.send_str(
+            json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": self.app_id}})
+        )
         self.socket_connected.set()
         try:
             async for msg in ws:
@@ -302,7 +305,9 @@ class SlackStandIn:
         retry_after = self._rate_limited(method, args)
         if retry_after is not None:
             call.status, call.error = 429, "ratelimited"
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            )
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         try:
             if handler is None:
@@ -432,7 +437,9 @@ class SlackStandIn:
 
     def _m_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel = self._channel(args)
-        message = Message(channel, self._next_ts(), str(args.get("text", "")), list(args.get("blocks") or []), str(args.get("user")))
+        message = Message(
+            channel, self._next_ts(), str(args.get("text", "")), list(args.get("blocks") or []), str(args.get("user"))
+        )
         self.ephemeral.append(message)
         return {"message_ts": message.ts}
 
@@ -472,7 +479,9 @@ class SlackStandIn:
             stored.title = item.get("title") or stored.name
             if channel:
                 stored.channels.append(channel)
-                message = Message(channel, self._next_ts(), str(args.get("initial_comment") or ""), [], self.bot_user_id)
+                message = Message(
+                    channel, self._next_ts(), str(args.get("initial_comment") or ""), [], self.bot_user_id
+                )
                 message.thread_ts, message.files = args.get("thread_ts"), [stored.id]
                 self.messages[channel].append(message)
             done.append(self._file_json(stored))

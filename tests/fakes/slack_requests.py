@@ -96,7 +96,9 @@ def block_actions(
     return payload
 
 
-def view_submission(view: dict[str, Any], values: dict[str, dict[str, str]], *, user: str, team: str = TEAM) -> dict[str, Any]:
+def view_submission(
+    view: dict[str, Any], values: dict[str, dict[str, str]], *, user: str, team: str = TEAM
+) -> dict[str, Any]:
     """Submit an opened modal; `values` maps block_id -> {action_id: typed text}."""
     state = {
         block_id: {action_id: {"type": "plain_text_input", "value": text} for action_id, text in inputs.items()}
@@ -117,7 +119,9 @@ def event_callback(event: dict[str, Any], *, team: str = TEAM, event_id: str | N
     }  # fmt: skip
 
 
-def dm_message(text: str, *, user: str, channel: str | None = None, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def dm_message(
+    text: str, *, user: str, channel: str | None = None, files: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A message.im event: the learner wrote to the bot in their DM."""
     event: dict[str, Any] = {
         "type": "message", "channel": channel or f"D{user}", "channel_type": "im", "user": user, "text": text,
@@ -129,4 +133,10 @@ def dm_message(text: str, *, user: str, channel: str | None = None, files: list[
 
 
 def app_home_opened(user: str) -> dict[str, Any]:
-    return {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home", "event_ts": f"{time.time():.6f}"}
+    return {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": f"D{user}",
+        "tab": "home",
+        "event_ts": f"{time.time():.6f}",
+    }

@@ -6,9 +6,7 @@ synced to Discord only by `python -m bot discord sync`, never on every start.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -75,14 +73,9 @@ class PracticeBot(commands.Bot):
 
 
 async def serve(app: App, token: str) -> None:
-    """Hold the gateway connection until stopped (Ctrl-C, or SIGTERM from the process manager)."""
+    """Hold the gateway connection until cancelled; leaving closes the connection cleanly."""
     async with PracticeBot(app) as bot:
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
-        try:
-            await bot.start(token)
-        finally:
-            loop.remove_signal_handler(signal.SIGTERM)
+        await bot.start(token)
 
 
 async def sync(app: App, token: str, guild_id: int | None) -> list[str]:

@@ -30,6 +30,7 @@ FALLBACK_LIMIT = 3000
 ANSWER_BLOCK, ANSWER_INPUT = "answer", "text"  # where the modal's text arrives in view_submission
 
 SHORTENED = "_…shortened to fit in Slack_"
+FILES_IN_DM = "The file is in your direct messages with me."
 Block = dict[str, Any]
 
 
