@@ -11,6 +11,7 @@ from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
 from bot.core.practice import Practice, PracticeConfig
+from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
 from bot.settings import Settings
 from question_bank.loader import Bank, load_bank
@@ -31,6 +32,7 @@ class App:
     practice: Practice
     buttons: Buttons
     custom: CustomQuestionService
+    progress: Progress
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -51,5 +53,11 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     )
     custom = CustomQuestionService(practice.store, practice.clock)
     return App(
-        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice), custom=custom
+        settings=settings,
+        engine=engine,
+        bank=bank,
+        practice=practice,
+        buttons=Buttons(practice),
+        custom=custom,
+        progress=Progress(practice),
     )

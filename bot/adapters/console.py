@@ -20,6 +20,7 @@ from rich.table import Table
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError
 from bot.core.practice import LearnerRef, Practice
+from bot.core.progress import Progress
 from bot.core.replies import Reply, error_reply
 from question_bank.schema import CATEGORIES, CATEGORY_NAMES
 
@@ -117,7 +118,7 @@ class ConsoleApp:
             if choice in HELP:
                 self.out.print(self._menu_text())
             elif choice in STATS:
-                self._guarded(lambda: self.practice.stats(self.who))
+                self._guarded(lambda: Progress(self.practice).stats(self.who))
             elif choice in REVIEWS:
                 self._session(None, reviews_only=True)
             elif choice in ANY:

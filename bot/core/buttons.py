@@ -28,4 +28,6 @@ class Buttons:
                 return await self.practice.next_question(who, action.question_id or None, tenant=tenant)
             case "open":
                 return await self.practice.show(who, action.question_id, tenant=tenant)
+            case "topic":
+                return await self.practice.next_question(who, topic=action.question_id, tenant=tenant)
         raise StaleAction("that button is not one of ours")

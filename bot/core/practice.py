@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,7 +59,8 @@ def check_filters(category: str | None, level: str | None) -> None:
         raise InvalidInput(f"Unknown level '{level}'. Choose one of: {', '.join(LEVELS)}.")
 
 
-def _schedule(card: CardRecord) -> Schedule:
+def card_schedule(card: CardRecord) -> Schedule:
+    """The FSRS state of a stored card."""
     return Schedule(card.state, card.step, card.stability, card.difficulty, card.due, card.last_review)
 
 
@@ -72,7 +73,9 @@ class Practice:
         self.config = config
 
     # helpers -----------------------------------------------------------------------------------
-    async def _learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
+    async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
+        """The learner behind a platform identity (a linked identity resolves to its learner),
+        created on first contact."""
         found = await repo.learner(who.platform, who.user_id, who.workspace)
         if found is not None:
             return found
@@ -105,16 +108,24 @@ class Practice:
         *,
         reviews_only: bool = False,
         tenant: str | None = None,
+        topic: str | None = None,
     ) -> Reply:
         """Due reviews first (most overdue first), then a new question within the daily cap."""
         check_filters(category, level)
 
         def fits(q: Question | None) -> bool:
-            return q is not None and (category is None or q.category == category) and (level is None or q.level == level)
+            return (
+                q is not None
+                and (category is None or q.category == category)
+                and (level is None or q.level == level)
+                and (topic is None or topic in q.topics)
+            )
 
         async with self.store.transaction() as repo:
             view = await self.catalog.view(repo, tenant)
-            learner = await self._learner(repo, who)
+            if topic is not None and not any(topic in q.topics for q in view.questions):
+                raise InvalidInput(f"There are no questions on the topic '{topic}' here.")
+            learner = await self.learner(repo, who)
             today = self.today(learner)
             for card in await repo.due_cards(learner.id, today):
                 q = view.get(card.question_id)
@@ -141,7 +152,8 @@ class Practice:
 
             upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(view.get(c.question_id))]
             return replies.nothing_due_reply(
-                min(upcoming, default=None), today, category=category, cap_reached=cap_reached, reviews_only=reviews_only
+                min(upcoming, default=None), today, category=category, topic=topic, cap_reached=cap_reached,
+                reviews_only=reviews_only,
             )
 
     @staticmethod
@@ -161,7 +173,7 @@ class Practice:
         """A specific question (e.g. the question of the day) with buttons built from the learner's own card."""
         async with self.store.transaction() as repo:
             q = self._question(await self.catalog.view(repo, tenant), question_id)
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             today = self.today(learner)
             card = await repo.card(learner.id, q.id)
             if card is None:
@@ -187,7 +199,7 @@ class Practice:
             return replies.reveal_reply(await self._lookup(action.question_id, tenant), action.version)
         async with self.store.transaction() as repo:
             q = self._question(await self.catalog.view(repo, tenant), action.question_id)
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             card = await repo.card(learner.id, q.id)
             if card is None or not await repo.save_draft(card.id, action.version, text):
                 raise StaleAction("this question was graded since; ask for it again to answer")
@@ -201,14 +213,14 @@ class Practice:
         async with self.store.transaction() as repo:
             # The question may be gone from the bank since it was shown; the grade still counts.
             q = (await self.catalog.view(repo, tenant)).get(action.question_id)
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             today = self.today(learner)
             idem_key = f"{learner.id}:{action.question_id}:{action.version}"
             card = await repo.card(learner.id, action.question_id)
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                outcome = self.scheduler.review(_schedule(card), rating, today)
+                outcome = self.scheduler.review(card_schedule(card), rating, today)
                 after = outcome.schedule
                 assert after.stability is not None and after.difficulty is not None
                 review = NewReview(
@@ -228,44 +240,9 @@ class Practice:
                 )
             raise StaleAction("this card was graded again since these buttons were made")
 
-    async def stats(self, who: LearnerRef, tenant: str | None = None) -> Reply:
-        async with self.store.transaction() as repo:
-            view = await self.catalog.view(repo, tenant)
-            learner = await self._learner(repo, who)
-            today = self.today(learner)
-            cards = await repo.cards(learner.id)
-            totals = await repo.review_totals(learner.id, today)
-        week = today + timedelta(days=7)
-        available = Counter(q.category for q in view.questions)
-        per = {c: {"due_today": 0, "due_week": 0, "seen": 0} for c in CATEGORIES}
-        next_due = None
-        for card in cards:
-            q = view.get(card.question_id)
-            if q is None:
-                continue
-            bucket = per[q.category]
-            bucket["seen"] += 1
-            bucket["due_today"] += card.due <= today
-            bucket["due_week"] += card.due <= week
-            if card.due > today and (next_due is None or card.due < next_due):
-                next_due = card.due
-        retention = totals.recalled / totals.recall_reviews if totals.recall_reviews else None
-        return replies.stats_reply(
-            replies.Stats(
-                today=today,
-                categories=tuple(replies.CategoryStats(c, available=available[c], **per[c]) for c in CATEGORIES),
-                reviews_total=totals.total,
-                reviews_today=totals.today,
-                retention=retention,
-                next_due=next_due,
-                new_today=sum(1 for c in cards if c.introduced_on == today),
-                new_cap=self.config.daily_new_cap,
-            )
-        )
-
     async def set_timezone(self, who: LearnerRef, name: str) -> Reply:
         zone(name)  # raises InvalidInput with a clear message
         async with self.store.transaction() as repo:
-            learner = await self._learner(repo, who)
+            learner = await self.learner(repo, who)
             await repo.set_timezone(learner.id, name)
         return Reply(title="Timezone saved", body=f"Your days now follow {name}.", kind="info")
