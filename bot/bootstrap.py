@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.accounts import Accounts
 from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
@@ -33,6 +34,7 @@ class App:
     buttons: Buttons
     custom: CustomQuestionService
     progress: Progress
+    accounts: Accounts
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -52,12 +54,14 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
         ),
     )
     custom = CustomQuestionService(practice.store, practice.clock)
+    accounts = Accounts(practice)
     return App(
         settings=settings,
         engine=engine,
         bank=bank,
         practice=practice,
-        buttons=Buttons(practice),
+        buttons=Buttons(practice, accounts),
         custom=custom,
         progress=Progress(practice),
+        accounts=accounts,
     )

@@ -16,6 +16,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.accounts import AccountQueries
 from storage.models import Card, CustomQuestion, Learner, Review
 from storage.progress import ProgressQueries
 
@@ -181,7 +182,7 @@ class CustomQuestions:
         return result.rowcount == 1
 
 
-class Repository(CustomQuestions, ProgressQueries):
+class Repository(CustomQuestions, ProgressQueries, AccountQueries):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):
