@@ -123,10 +123,14 @@ class AccountQueries:
     # export and deletion -----------------------------------------------------------------------
     async def export_rows(self, learner_id: int) -> dict[str, list[dict[str, Any]]]:
         """Everything stored about a learner, as plain column -> value rows (no internal keys)."""
-        identities = select(
-            L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.created_at
-        ).where(func.coalesce(L.c.merged_into, L.c.id) == learner_id).order_by(L.c.id)
-        learner = select(L.c.timezone, L.c.preferences, L.c.leaderboard_opt_out, L.c.created_at).where(L.c.id == learner_id)
+        identities = (
+            select(L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.created_at)
+            .where(func.coalesce(L.c.merged_into, L.c.id) == learner_id)
+            .order_by(L.c.id)
+        )
+        learner = select(L.c.timezone, L.c.preferences, L.c.leaderboard_opt_out, L.c.created_at).where(
+            L.c.id == learner_id
+        )
         cards = select(
             C.c.question_id, C.c.state, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review, C.c.reps,
             C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer,

@@ -42,9 +42,7 @@ class ProgressQueries:
 
     async def review_days(self, learner_id: int) -> list[date]:
         """Every local day with at least one review, newest first."""
-        stmt = (
-            select(R.c.review_date).distinct().where(R.c.learner_id == learner_id).order_by(R.c.review_date.desc())
-        )
+        stmt = select(R.c.review_date).distinct().where(R.c.learner_id == learner_id).order_by(R.c.review_date.desc())
         return list((await self._conn.execute(stmt)).scalars())
 
     async def leaderboard(self, tenant: str, since: date | None) -> list[LeaderRow]:
@@ -67,9 +65,7 @@ class ProgressQueries:
         """The platform identities of these learners (their own and the ones linked into them)."""
         owner = func.coalesce(L.c.merged_into, L.c.id)
         stmt = (
-            select(owner, L.c.platform, L.c.workspace, L.c.display_name)
-            .where(owner.in_(learner_ids))
-            .order_by(L.c.id)
+            select(owner, L.c.platform, L.c.workspace, L.c.display_name).where(owner.in_(learner_ids)).order_by(L.c.id)
         )
         return [IdentityName(*row) for row in await self._conn.execute(stmt)]
 

@@ -152,7 +152,11 @@ class Practice:
 
             upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(view.get(c.question_id))]
             return replies.nothing_due_reply(
-                min(upcoming, default=None), today, category=category, topic=topic, cap_reached=cap_reached,
+                min(upcoming, default=None),
+                today,
+                category=category,
+                topic=topic,
+                cap_reached=cap_reached,
                 reviews_only=reviews_only,
             )
 

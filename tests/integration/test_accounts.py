@@ -34,13 +34,18 @@ async def rows(engine, stmt) -> list:
 
 
 async def learner_id(engine, who: LearnerRef) -> int:
-    (row,) = await rows(engine, select(Learner.id).where(Learner.platform == who.platform, Learner.platform_user_id == who.user_id))
+    (row,) = await rows(
+        engine, select(Learner.id).where(Learner.platform == who.platform, Learner.platform_user_id == who.user_id)
+    )
     return row.id
 
 
 async def counts(engine) -> dict[str, int]:
     async with engine.connect() as conn:
-        return {t.name: (await conn.execute(select(func.count()).select_from(t))).scalar_one() for t in Base.metadata.sorted_tables}
+        return {
+            t.name: (await conn.execute(select(func.count()).select_from(t))).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
 
 
 async def add_dm_target(engine, learner: int, recipient: str, platform: str, now: datetime) -> None:
@@ -162,7 +167,10 @@ async def test_a_daily_dm_moves_over_or_is_dropped_when_there_is_one_already(app
     await add_dm_target(engine, bo_id, "200", "discord", clock.now())
     linked = await app.accounts.link(ANA_SLACK, code_of(await app.accounts.link_code(ANA_DISCORD)))
     assert "daily question" not in linked.body
-    (target,) = await rows(engine, select(PushTarget.key, PushTarget.learner_id, PushTarget.recipient).where(PushTarget.recipient == "U100"))
+    (target,) = await rows(
+        engine,
+        select(PushTarget.key, PushTarget.learner_id, PushTarget.recipient).where(PushTarget.recipient == "U100"),
+    )
     assert tuple(target) == (f"dm:{discord_id}", discord_id, "U100")  # still goes to the Slack DM
 
     linked = await app.accounts.link(BO, code_of(await app.accounts.link_code(ANA_DISCORD)))
@@ -187,10 +195,14 @@ async def test_export_holds_everything_about_the_learner(app, engine, clock):
     assert file.filename == "my-data.json"
     data = json.loads(file.data)
     assert set(data) == {"format", "exported_at", "learner", "identities", "cards", "reviews", "subscriptions"}
-    assert [(i["platform"], i["platform_user_id"]) for i in data["identities"]] == [("discord", "100"), ("slack", "U100")]
-    assert sorted(c["question_id"] for c in data["cards"]) == sorted(
-        {r["question_id"] for r in data["reviews"]}
-    ) and len(data["cards"]) == 2
+    assert [(i["platform"], i["platform_user_id"]) for i in data["identities"]] == [
+        ("discord", "100"),
+        ("slack", "U100"),
+    ]
+    assert (
+        sorted(c["question_id"] for c in data["cards"]) == sorted({r["question_id"] for r in data["reviews"]})
+        and len(data["cards"]) == 2
+    )
     assert [r["answer_text"] for r in data["reviews"]] == ["My written answer", None]
     assert [r["tenant"] for r in data["reviews"]] == [None, "slack:T1"]
     assert data["subscriptions"][0]["local_time"] == "08:00"
