@@ -132,7 +132,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
         await app.practice.set_timezone(who, timezone_name)
 
     try:
-        return ConsoleApp(app.practice, who).run(setup)
+        return ConsoleApp(app, who).run(setup)
     finally:
         asyncio.run(app.engine.dispose())
 

@@ -16,8 +16,10 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.accounts import AccountQueries
 from storage.inbound import InboundEvents
 from storage.models import Card, CustomQuestion, Learner, Review
+from storage.progress import ProgressQueries
 from storage.pushes import PushTargets
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
@@ -32,6 +34,7 @@ class LearnerRecord:
     display_name: str
     timezone: str | None
     preferences: dict[str, Any]
+    leaderboard_opt_out: bool
 
 
 @dataclass(frozen=True)
@@ -87,17 +90,27 @@ class ReviewTotals:
     recalled: int  # ... of which graded Good or Easy
 
 
-_LEARNER_COLS = (L.c.id, L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.timezone, L.c.preferences)
+_LEARNER_COLS = (
+    L.c.id, L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.timezone, L.c.preferences,
+    L.c.leaderboard_opt_out,
+)  # fmt: skip
 _CARD_COLS = (
     C.c.id, C.c.question_id, C.c.state, C.c.step, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review,
     C.c.version, C.c.reps, C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer,
 )  # fmt: skip
 
 # Hot-path statements are built once: building and cache-keying a statement costs more than running it.
-_LEARNER_BY_IDENTITY = select(*_LEARNER_COLS).where(
-    L.c.platform == bindparam("platform"),
-    L.c.workspace == bindparam("workspace"),
-    L.c.platform_user_id == bindparam("user_id"),
+# A platform identity resolves to its learner in one statement: a linked identity points at the
+# learner it was merged into (merged_into always names a learner that is not merged itself).
+_IDENTITY = L.alias("identity")
+_LEARNER_BY_IDENTITY = (
+    select(*_LEARNER_COLS)
+    .select_from(_IDENTITY.join(L, L.c.id == func.coalesce(_IDENTITY.c.merged_into, _IDENTITY.c.id)))
+    .where(
+        _IDENTITY.c.platform == bindparam("platform"),
+        _IDENTITY.c.workspace == bindparam("workspace"),
+        _IDENTITY.c.platform_user_id == bindparam("user_id"),
+    )
 )
 _DUE_CARDS = (
     select(*_CARD_COLS)
@@ -171,7 +184,7 @@ class CustomQuestions:
         return result.rowcount == 1
 
 
-class Repository(CustomQuestions, PushTargets, InboundEvents):
+class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):
@@ -181,6 +194,10 @@ class Repository(CustomQuestions, PushTargets, InboundEvents):
     async def learner(self, platform: str, user_id: str, workspace: str = "") -> LearnerRecord | None:
         params = {"platform": platform, "workspace": workspace, "user_id": user_id}
         row = (await self._conn.execute(_LEARNER_BY_IDENTITY, params)).first()
+        return LearnerRecord(*row) if row else None
+
+    async def learner_by_id(self, learner_id: int) -> LearnerRecord | None:
+        row = (await self._conn.execute(select(*_LEARNER_COLS).where(L.c.id == learner_id))).first()
         return LearnerRecord(*row) if row else None
 
     async def create_learner(
