@@ -443,3 +443,82 @@ async def test_a_timezone_is_saved_and_a_wrong_one_named(running, app):
     assert "'Mars/Olympus' is not a timezone I know" in embed(wrong)["description"]
     async with app.engine.connect() as conn:
         assert (await conn.execute(select(Learner.timezone))).scalar_one() == "America/Bogota"
+
+
+async def practise_one(standin: DiscordStandIn, user_id: int = ALICE, rating: int = 3, name: str = "learner") -> None:
+    """Ask, reveal and grade one question, as a learner clicking through."""
+    question = (await ask(standin, user_id, category="databases", user_name=name)).response
+    reveal_message = (await interact(standin, click(question, button(question, "reveal"), user_id))).response
+    await interact(standin, click(reveal_message, button(reveal_message, "grade", rating), user_id))
+
+
+async def test_stats_and_the_weakest_topic_button(running, app):
+    standin = running.standin
+    question = (await ask(standin, category="databases", level="senior")).response  # db-d: replication lag
+    reveal_message = (await interact(standin, click(question, button(question, "reveal"), ALICE))).response
+    await interact(standin, click(reveal_message, button(reveal_message, "grade", 1), ALICE))
+    stats = await interact(standin, slash("stats", ALICE))
+    fields = {f["name"]: f["value"] for f in embed(stats)["fields"]}
+    assert embed(stats)["title"] == "Your progress" and fields["Reviews"] == "1 (1 today)"
+    topic = button(stats.response, "topic")
+    assert topic == "ipb:topic:replication-lag:0"
+    practised = await interact(standin, click(stats.response, topic, ALICE))
+    assert embed(practised)["title"] == "All caught up"  # its only question was just graded
+    assert "Nothing due in Replication lag" in embed(practised)["description"]
+
+
+async def test_the_chart_is_attached_as_a_png(running, app):
+    standin = running.standin
+    await practise_one(standin)
+    chart = await interact(standin, slash("chart", ALICE))
+    assert chart.files["progress.png"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert chart.response["attachments"][0]["filename"] == "progress.png"
+    assert embed(chart)["title"] == "Your progress chart"
+
+
+async def test_the_leaderboard_respects_opting_out(running, app):
+    standin = running.standin
+    await practise_one(standin, ALICE, name="alice")
+    await practise_one(standin, BOB, name="bob")
+    board = await interact(standin, slash("leaderboard", BOB, user_name="bob", period="all"))
+    assert embed(board)["title"] == "Leaderboard · all time"
+    assert "Alice" in embed(board)["description"] and "Bob" in embed(board)["description"]
+    hidden = await interact(standin, slash("privacy", ALICE, leaderboard="hide"))
+    assert embed(hidden)["title"] == "Hidden from leaderboards"
+    board = await interact(standin, slash("leaderboard", BOB, user_name="bob", period="all"))
+    assert "Alice" not in embed(board)["description"] and "Bob" in embed(board)["description"]
+
+
+async def test_two_accounts_link_with_a_one_time_code(running, app):
+    standin = running.standin
+    await practise_one(standin, ALICE)
+    code_reply = await interact(standin, slash("link", ALICE))
+    code = embed(code_reply)["description"].split("**")[1]
+    assert code.isdigit() and len(code) == 6
+    linked = await interact(standin, slash("link", BOB, code=code))
+    assert embed(linked)["title"] == "Accounts linked"
+    again = await interact(standin, slash("link", BOB, code=code))
+    assert embed(again)["title"] != "Accounts linked"  # a code works once
+    bob_stats = await interact(standin, slash("stats", BOB))
+    assert {f["name"]: f["value"] for f in embed(bob_stats)["fields"]}["Reviews"].startswith("1 ")
+
+
+async def test_export_then_forget_me_after_confirming(running, app):
+    standin = running.standin
+    text = "Covering index: the query never touches the table."
+    question = (await ask(standin, category="databases", level="senior")).response
+    shown = await interact(standin, modal_submit(button(question, "answer"), {"answer": text}, ALICE))
+    await interact(standin, click(shown.response, button(shown.response, "grade", 3), ALICE))
+    await interact(standin, slash("subscribe", ALICE, time="08:00"))
+
+    exported = await interact(standin, slash("export-my-data", ALICE))
+    document = json.loads(exported.files["my-data.json"])
+    assert [r["answer_text"] for r in document["reviews"]] == [text]
+
+    prompt = await interact(standin, slash("forget-me", ALICE))
+    assert embed(prompt)["title"] == "Delete all your data?"
+    assert await count(app, Learner) == 1 and await count(app, Review) == 1
+    deleted = await interact(standin, click(prompt.response, button(prompt.response, "forget"), ALICE))
+    assert deleted.route == EDIT_ORIGINAL and embed(deleted)["title"] == "Your data is deleted"
+    for model in (Learner, Card, Review, PushTarget):
+        assert await count(app, model) == 0

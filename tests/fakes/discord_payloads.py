@@ -51,19 +51,21 @@ def attachment_option(attachment: dict[str, Any]) -> Option:
     return Option(attachment["id"], ATTACHMENT, ("attachments", attachment))
 
 
-def _base(kind: int, data: dict[str, Any], user_id: int, guild_id: int | None, permissions: int) -> dict[str, Any]:
+def _base(
+    kind: int, data: dict[str, Any], user_id: int, guild_id: int | None, permissions: int, user_name: str = "learner"
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": snowflake(), "application_id": str(APPLICATION_ID), "type": kind, "token": secrets.token_urlsafe(24),
         "version": 1, "attachment_size_limit": 10 * 1024 * 1024, "data": data, "locale": "en-US",
         "app_permissions": str(MEMBER), "entitlements": [], "authorizing_integration_owners": {},
     }  # fmt: skip
     if guild_id is None:
-        payload.update(user=user(user_id), channel={"id": str(CHANNEL_ID + 1000), "type": 1}, context=1)
+        payload.update(user=user(user_id, user_name), channel={"id": str(CHANNEL_ID + 1000), "type": 1}, context=1)
     else:
         payload.update(
             guild_id=str(guild_id),
             channel=text_channel(guild_id=guild_id),
-            member={"user": user(user_id), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
+            member={"user": user(user_id, user_name), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
                     "mute": False, "flags": 0, "nick": None, "avatar": None, "permissions": str(permissions)},
             context=0,
         )  # fmt: skip
@@ -77,6 +79,7 @@ def slash(
     *,
     guild_id: int | None = GUILD_ID,
     permissions: int = MEMBER,
+    user_name: str = "learner",
     **options: Any,
 ) -> dict[str, Any]:
     """A slash command; `command` may be "group sub" (e.g. "qotd set"). Option types follow the values."""
@@ -98,7 +101,7 @@ def slash(
         data["resolved"] = resolved
     if guild_id is not None:
         data["guild_id"] = str(guild_id)
-    return _base(2, data, user_id, guild_id, permissions)
+    return _base(2, data, user_id, guild_id, permissions, user_name)
 
 
 def autocomplete(command: str, user_id: int, focused: str, value: str, /, **options: Any) -> dict[str, Any]:
