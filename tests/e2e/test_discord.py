@@ -383,6 +383,16 @@ async def test_the_question_of_the_day_is_for_admins_even_against_a_crafted_requ
     assert [t[-1] for t in await targets(app)] == [False]
 
 
+async def test_a_crafted_voice_channel_for_the_question_of_the_day_is_refused(running, app):
+    standin = running.standin
+    voice = channel_option(700000000000000077, channel_type=2)
+    payload = slash("qotd set", ALICE, permissions=MANAGE_GUILD, channel=voice, time="09:00", timezone="UTC")
+    await standin.interact(payload)
+    refused = await standin.wait_for_route(CALLBACK, token=payload["token"])
+    assert refused.body["data"]["embeds"][0]["description"] == "Choose a text or announcement channel."
+    assert await targets(app) == []
+
+
 async def test_server_commands_are_refused_in_direct_messages(running, app):
     standin = running.standin
     payload = slash("qotd off", ALICE, guild_id=None, permissions=MANAGE_GUILD)

@@ -38,13 +38,16 @@ def user(user_id: int, name: str = "learner") -> dict[str, Any]:
     return {"id": str(user_id), "username": name, "global_name": name.title(), "discriminator": "0", "avatar": None}
 
 
-def text_channel(channel_id: int = CHANNEL_ID, guild_id: int = GUILD_ID, name: str = "practice") -> dict[str, Any]:
-    return {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name, "position": 0,
+def text_channel(
+    channel_id: int = CHANNEL_ID, guild_id: int = GUILD_ID, name: str = "practice", channel_type: int = 0
+) -> dict[str, Any]:
+    return {"id": str(channel_id), "type": channel_type, "guild_id": str(guild_id), "name": name, "position": 0,
             "permission_overwrites": [], "nsfw": False, "parent_id": None, "permissions": str(MEMBER)}  # fmt: skip
 
 
-def channel_option(channel_id: int, name: str = "daily") -> Option:
-    return Option(str(channel_id), CHANNEL, ("channels", text_channel(channel_id, name=name)))
+def channel_option(channel_id: int, name: str = "daily", channel_type: int = 0) -> Option:
+    """A channel picked in an option (type 0 text, 2 voice, 5 announcement)."""
+    return Option(str(channel_id), CHANNEL, ("channels", text_channel(channel_id, name=name, channel_type=channel_type)))
 
 
 def attachment_option(attachment: dict[str, Any]) -> Option:
@@ -65,8 +68,9 @@ def _base(
         payload.update(
             guild_id=str(guild_id),
             channel=text_channel(guild_id=guild_id),
-            member={"user": user(user_id, user_name), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
-                    "mute": False, "flags": 0, "nick": None, "avatar": None, "permissions": str(permissions)},
+            member={"user": user(user_id, user_name), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                    "deaf": False, "mute": False, "flags": 0, "nick": None, "avatar": None,
+                    "permissions": str(permissions)},
             context=0,
         )  # fmt: skip
     return payload

@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from bot.adapters.discord import interactions, render
 from bot.adapters.discord.commands import cogs
+from bot.core.errors import DomainError, InvalidInput, NotAllowed
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -24,13 +25,18 @@ log = logging.getLogger(__name__)
 
 class Tree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """Checks that refuse a command before it runs. Everything after is answered by `interactions`."""
+        """What stops a command before its use case runs: a check or an option Discord should not have sent.
+        Once a use case runs, `interactions` answers whatever happens."""
         if isinstance(error, app_commands.NoPrivateMessage):
-            await interactions.refuse(interaction, render.SERVER_ONLY)
+            await interactions.refuse(interaction, NotAllowed(render.SERVER_ONLY))
         elif isinstance(error, app_commands.MissingPermissions):
-            await interactions.refuse(interaction, render.MANAGE_SERVER_ONLY)
+            await interactions.refuse(interaction, NotAllowed(render.MANAGE_SERVER_ONLY))
+        elif isinstance(error, app_commands.TransformerError):
+            await interactions.refuse(interaction, InvalidInput(render.BAD_CHANNEL))
         else:
             log.error("command %s failed", interaction.command and interaction.command.qualified_name, exc_info=error)
+            if not interaction.response.is_done():
+                await interactions.refuse(interaction, DomainError())  # "Something went wrong"
 
 
 class PracticeBot(commands.Bot):

@@ -45,6 +45,8 @@ class PostableChannel(app_commands.Transformer):
         return [discord.ChannelType.text, discord.ChannelType.news]
 
     async def transform(self, interaction: discord.Interaction, value: app_commands.AppCommandChannel):
+        if value.type not in self.channel_types:  # Discord filters the picker; a crafted request may not
+            raise app_commands.TransformerError(value, self.type, self)
         return value
 
 

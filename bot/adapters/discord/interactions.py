@@ -16,7 +16,7 @@ import discord
 
 from bot.adapters.discord import render
 from bot.core.actions import ActionKey
-from bot.core.errors import DomainError, InvalidBank, NotAllowed
+from bot.core.errors import DomainError, InvalidBank
 from bot.core.practice import MAX_ANSWER_CHARS, LearnerRef
 from bot.core.replies import Reply, error_reply
 
@@ -84,9 +84,9 @@ async def _fill(interaction: discord.Interaction, reply: Reply) -> None:
     )
 
 
-async def refuse(interaction: discord.Interaction, reason: str) -> None:
-    """A check failed before any work started (e.g. a member without Manage Server)."""
-    await _send_private(interaction, error_reply(NotAllowed(reason)))
+async def refuse(interaction: discord.Interaction, error: DomainError) -> None:
+    """Refused before any work started (e.g. a member without Manage Server): said privately."""
+    await _send_private(interaction, error_reply(error))
 
 
 # slash commands ---------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ ANSWER_PLACEHOLDER = "Write freely; the key points come next so you can compare 
 OPEN_LABEL = "Practise this"
 MANAGE_SERVER_ONLY = "Only members with the Manage Server permission can do that."
 SERVER_ONLY = "That works in a server, not in direct messages."
+BAD_CHANNEL = "Choose a text or announcement channel."
 DM_FIELD = "Direct message"
 DM_REFUSED = {
     50007: "I could not send you a direct message: your DMs are closed to me. Allow direct messages from "
