@@ -47,7 +47,8 @@ def text_channel(
 
 def channel_option(channel_id: int, name: str = "daily", channel_type: int = 0) -> Option:
     """A channel picked in an option (type 0 text, 2 voice, 5 announcement)."""
-    return Option(str(channel_id), CHANNEL, ("channels", text_channel(channel_id, name=name, channel_type=channel_type)))
+    resolved = text_channel(channel_id, name=name, channel_type=channel_type)
+    return Option(str(channel_id), CHANNEL, ("channels", resolved))
 
 
 def attachment_option(attachment: dict[str, Any]) -> Option:
