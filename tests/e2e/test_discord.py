@@ -532,3 +532,16 @@ async def test_export_then_forget_me_after_confirming(running, app):
     assert deleted.route == EDIT_ORIGINAL and embed(deleted)["title"] == "Your data is deleted"
     for model in (Learner, Card, Review, PushTarget):
         assert await count(app, model) == 0
+
+
+async def test_an_answer_to_a_question_graded_since_is_shown_back_not_lost(running, app):
+    standin = running.standin
+    question = (await ask(standin, category="databases", level="senior")).response
+    reveal_message = (await interact(standin, click(question, button(question, "reveal"), ALICE))).response
+    await interact(standin, click(reveal_message, button(reveal_message, "grade", 3), ALICE))
+    late = "Leader-follower replication with a lag budget."
+    shown = await interact(standin, modal_submit(button(question, "answer"), {"answer": late}, ALICE))
+    assert embed(shown)["title"] == "Nothing changed"
+    assert embed(shown)["fields"][0] == {"name": "Your answer", "value": late, "inline": False}
+    async with app.engine.connect() as conn:
+        assert (await conn.execute(select(Review.answer_text))).scalar_one() is None
