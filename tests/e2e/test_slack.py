@@ -25,6 +25,7 @@ from bot.bootstrap import App, build
 from bot.core import charts
 from bot.core.actions import ActionKey
 from bot.core.practice import LearnerRef
+from bot.core.replies import Reply
 from bot.settings import Settings
 from storage.models import (
     Card,
@@ -121,6 +122,15 @@ def button(message: dict[str, Any], verb: str, rating: int | None = None) -> str
             if key.verb == verb and (rating is None or key.rating == rating):
                 return element["action_id"]
     raise AssertionError(f"no {verb} button in {message['blocks']}")
+
+
+def key_of(reply: Reply, verb: str, rating: int | None = None) -> str:
+    """The action key of a core Reply's button (what the console presses)."""
+    for action in reply.actions:
+        key = ActionKey.parse(action.key)
+        if key.verb == verb and (rating is None or key.rating == rating):
+            return action.key
+    raise AssertionError(f"no {verb} action in {reply.actions}")
 
 
 def header(message: dict[str, Any]) -> str:
@@ -307,9 +317,9 @@ async def test_a_link_code_from_slack_joins_a_console_learner_to_one_schedule(ha
     code = re.search(r"\*(\d{6})\*", text_of(code_reply))[1]  # type: ignore[index]
     console = LearnerRef("console", "ada-laptop", display_name="ada")
     app = harness.app
-    question = await app.practice.next_question(console, "backend")
-    revealed = await app.buttons.press(console, question.actions[0].key)
-    await app.buttons.press(console, next(a.key for a in revealed.actions if a.key.endswith(":3")))
+    question = await app.practice.next_question(console, "backend")  # the console learner's own review
+    revealed = await app.buttons.press(console, key_of(question, "reveal"))
+    await app.buttons.press(console, key_of(revealed, "grade", 3))
     linked = await app.accounts.link(console, code)
     assert linked.title == "Accounts linked"
     stats = await harness.dm("stats")
