@@ -315,6 +315,8 @@ async def test_a_link_code_from_slack_joins_a_console_learner_to_one_schedule(ha
     code_reply = await harness.dm("link")
     assert header(code_reply) == "Your link code"
     code = re.search(r"\*(\d{6})\*", text_of(code_reply))[1]  # type: ignore[index]
+    typo = await harness.dm("link 12345")  # refused, and not taken as asking for a new code
+    assert "A link code is 6 digits" in text_of(typo)
     console = LearnerRef("console", "ada-laptop", display_name="ada")
     app = harness.app
     question = await app.practice.next_question(console, "backend")  # the console learner's own review
