@@ -357,6 +357,8 @@ async def test_forget_me_deletes_the_clickers_rows_after_the_confirmation(harnes
     assert [await rows(engine, model) for model in counted] == [1, 1, 1]  # the other learner keeps theirs
     async with engine.connect() as conn:
         assert (await conn.execute(select(Learner.platform_user_id))).scalar_one() == ADMIN
+    again = await harness.click(prompt, "forget")  # the same button again: nothing stored, nothing to delete
+    assert header(again) == "Nothing changed" and await rows(engine, Learner) == 1
     await harness.command("stats")  # coming back starts afresh, in the Slack profile's timezone again
     async with engine.connect() as conn:
         zones = dict((await conn.execute(select(Learner.platform_user_id, Learner.timezone))).all())
