@@ -1,4 +1,4 @@
-"""Command line and composition root: `python -m bot practice|db|bank`.
+"""Command line and composition root: `python -m bot practice|slack|db|bank`.
 
 Nothing is built at import time; each command builds Settings, the engine and the bank itself.
 """
@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -136,6 +137,43 @@ def cmd_practice(args: argparse.Namespace) -> int:
         asyncio.run(app.engine.dispose())
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    from bot.adapters.slack.app import setup_problem
+    from bot.adapters.slack.serve import serve
+    from bot.bootstrap import build
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    problem = setup_problem(settings)
+    if problem is not None:
+        print(f"cannot start on Slack: {problem}. See README, 'Run on Slack'.", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(settings.log_level.upper())
+    try:
+        app = build(settings)
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 2
+
+    async def run() -> None:
+        main = asyncio.current_task()
+        assert main is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # platforms stop with SIGTERM
+        try:
+            await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+            await serve(app, settings)
+        except asyncio.CancelledError:
+            log.info("stopping")
+        finally:
+            await app.engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Backend interview practice with spaced repetition.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -144,6 +182,9 @@ def parser() -> argparse.ArgumentParser:
     practice.add_argument("--user", default=getpass.getuser(), help="whose progress to use (default: you)")
     practice.add_argument("--timezone", help="IANA timezone for your study day (default: this machine's)")
     practice.set_defaults(func=cmd_practice)
+
+    slack = sub.add_parser("slack", help="serve Slack (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    slack.set_defaults(func=cmd_slack)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

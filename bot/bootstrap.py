@@ -11,9 +11,11 @@ from bot.core.accounts import Accounts
 from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
+from bot.core.inbound import Inbound
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
+from bot.core.subscriptions import Subscriptions
 from bot.settings import Settings
 from question_bank.loader import Bank, load_bank
 from storage.db import create_engine
@@ -33,6 +35,8 @@ class App:
     practice: Practice
     buttons: Buttons
     custom: CustomQuestionService
+    subscriptions: Subscriptions
+    inbound: Inbound
     progress: Progress
     accounts: Accounts
 
@@ -56,12 +60,7 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     custom = CustomQuestionService(practice.store, practice.clock)
     accounts = Accounts(practice)
     return App(
-        settings=settings,
-        engine=engine,
-        bank=bank,
-        practice=practice,
-        buttons=Buttons(practice, accounts),
-        custom=custom,
-        progress=Progress(practice),
-        accounts=accounts,
-    )
+        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts),
+        custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
+        progress=Progress(practice), accounts=accounts,
+    )  # fmt: skip

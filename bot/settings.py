@@ -6,10 +6,11 @@ Secrets are SecretStr: their repr and str are masked, so logging a Settings neve
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -20,6 +21,14 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    # Multi-workspace installs (OAuth): set these instead of SLACK_BOT_TOKEN.
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_redirect_uri: str | None = Field(default=None, alias="SLACK_REDIRECT_URI")
+    # Slack user ids allowed to run admin commands besides workspace admins and owners ("U1,U2").
+    slack_admin_ids: Annotated[tuple[str, ...], NoDecode] = Field(default=(), alias="SLACK_ADMIN_IDS")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    port: int = Field(default=3000, ge=1, le=65535, alias="PORT")  # where the HTTP endpoints listen
     default_timezone: str = Field(default="UTC", alias="DEFAULT_TIMEZONE")
     day_rollover_hour: int = Field(default=4, ge=0, le=23, alias="DAY_ROLLOVER_HOUR")
     desired_retention: float = Field(default=0.9, gt=0.5, lt=1.0, alias="DESIRED_RETENTION")
@@ -35,4 +44,11 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("slack_admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value

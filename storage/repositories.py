@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.accounts import AccountQueries
+from storage.inbound import InboundEvents
 from storage.models import Card, CustomQuestion, Learner, Review
 from storage.progress import ProgressQueries
+from storage.pushes import PushTargets
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
 
@@ -185,7 +187,7 @@ class CustomQuestions:
         return result.rowcount == 1
 
 
-class Repository(CustomQuestions, ProgressQueries, AccountQueries):
+class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):
@@ -226,6 +228,13 @@ class Repository(CustomQuestions, ProgressQueries, AccountQueries):
 
     async def set_timezone(self, learner_id: int, zone: str) -> None:
         await self._conn.execute(update(L).where(L.c.id == learner_id).values(timezone=zone))
+
+    async def set_timezone_if_unset(self, learner_id: int, zone: str) -> bool:
+        """Only for a learner who never chose a zone; a choice they made is never overwritten."""
+        result = await self._conn.execute(
+            update(L).where(L.c.id == learner_id, L.c.timezone.is_(None)).values(timezone=zone)
+        )
+        return result.rowcount == 1
 
     # cards -----------------------------------------------------------------------------------
     async def due_cards(self, learner_id: int, today: date) -> list[CardRecord]:

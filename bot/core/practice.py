@@ -244,6 +244,17 @@ class Practice:
                 )
             raise StaleAction("this card was graded again since these buttons were made")
 
+    async def adopt_timezone(self, who: LearnerRef, name: str) -> bool:
+        """The platform's idea of the learner's zone (e.g. their Slack profile), used only while they
+        have not chosen one themselves. An unknown name is ignored: it is not the learner's input."""
+        try:
+            zone(name)
+        except InvalidInput:
+            return False
+        async with self.store.transaction() as repo:
+            learner = await self.learner(repo, who)
+            return learner.timezone is None and await repo.set_timezone_if_unset(learner.id, name)
+
     async def set_timezone(self, who: LearnerRef, name: str) -> Reply:
         zone(name)  # raises InvalidInput with a clear message
         async with self.store.transaction() as repo:

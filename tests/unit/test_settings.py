@@ -37,3 +37,14 @@ def test_wrong_timezone_is_named(monkeypatch, tmp_path):
     monkeypatch.setenv("DEFAULT_TIMEZONE", "Moon/Base")
     with pytest.raises(ValidationError, match="unknown IANA timezone 'Moon/Base'"):
         Settings()
+
+
+def test_slack_settings(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLACK_ADMIN_IDS", "U1, U2,,")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret-value")
+    monkeypatch.setenv("PORT", "8080")
+    s = Settings()
+    assert s.slack_admin_ids == ("U1", "U2") and s.port == 8080
+    assert "client-secret-value" not in repr(s)
+    assert s.slack_api_url == "https://slack.com/api/"

@@ -1,0 +1,65 @@
+"""Every user-visible string of subscriptions and daily pushes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.core.replies import Reply, category_name
+
+HOW_TO_CHANGE = "Subscribe again to change it · unsubscribe to stop · snooze to pause for a few days"
+
+
+def local_moment(instant: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """'Tue 03 Mar at 08:30 (tomorrow)', in the zone's own wall time."""
+    local = instant.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    relative = "today" if days <= 0 else "tomorrow" if days == 1 else f"in {days} days"
+    return f"{local:%a %d %b} at {local:%H:%M} ({relative})"
+
+
+def _categories(categories: list[str]) -> str:
+    return ", ".join(category_name(c) for c in categories) if categories else "all categories"
+
+
+def subscribed_reply(
+    local_time: str, zone_name: str, categories: list[str], next_text: str, *, paused_until: date | None, updated: bool
+) -> Reply:
+    lines = [f"Every day at **{local_time}** ({zone_name}), from {_categories(categories)}."]
+    if paused_until is not None:
+        lines.append(f"Paused until {paused_until:%a %d %b} as you asked.")
+    lines.append(f"Next one: **{next_text}**.")
+    title = "Daily question updated" if updated else "Daily question on"
+    return Reply(title=title, body="\n".join(lines), footer=HOW_TO_CHANGE, kind="info")
+
+
+def unsubscribed_reply(was_subscribed: bool) -> Reply:
+    if not was_subscribed:
+        return Reply(title="Not subscribed", body="You had no daily question to stop.", kind="info")
+    body = "No more daily questions. Your cards and schedule are kept; subscribe again any time."
+    return Reply(title="Daily question stopped", body=body, kind="info")
+
+
+def snoozed_reply(days: int, until: date | None, next_text: str) -> Reply:
+    if until is None:
+        return Reply(title="Daily question resumed", body=f"Next one: **{next_text}**.", kind="info")
+    body = (
+        f"No daily question for {days} day(s), until {until:%a %d %b}. Your cards and schedule are untouched.\n"
+        f"Next one: **{next_text}**."
+    )
+    return Reply(title="Daily question snoozed", body=body, footer="Snooze 0 days to resume now", kind="info")
+
+
+def qotd_set_reply(local_time: str, zone_name: str, next_text: str, *, updated: bool) -> Reply:
+    body = (
+        f"A question of the day goes to that channel every day at **{local_time}** ({zone_name}).\n"
+        f"First post: **{next_text}**. Whoever clicks it gets their own private reveal and grade."
+    )
+    title = "Question of the day updated" if updated else "Question of the day on"
+    return Reply(title=title, body=body, kind="info")
+
+
+def qotd_off_reply(stopped: int) -> Reply:
+    if stopped == 0:
+        return Reply(title="Nothing to turn off", body="No question of the day is set up here.", kind="info")
+    return Reply(title="Question of the day off", body=f"Stopped in {stopped} channel(s).", kind="info")

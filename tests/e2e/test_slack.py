@@ -1,0 +1,492 @@
+"""The Slack adapter end to end: real slack-bolt in HTTP mode (and Socket Mode) against the loopback
+SlackStandIn, real core use cases on a real database.
+
+Services still being built by other parts of the project (progress, accounts) are hand-written
+recording fakes here: these tests check that the adapter translates to them faithfully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from sqlalchemy import func, select
+
+from bot.adapters.slack.app import create_app
+from bot.adapters.slack.serve import web_app
+from bot.bootstrap import build
+from bot.core.actions import ActionKey
+from bot.core.replies import File, Reply
+from bot.settings import Settings
+from storage.models import (
+    Card,
+    CustomQuestion,
+    InboundEvent,
+    Learner,
+    PushTarget,
+    Review,
+    slack_installations,
+)
+from tests.factories import small_bank
+from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import (
+    app_home_opened,
+    block_actions,
+    deliver,
+    dm_message,
+    event_callback,
+    slash_command,
+    view_submission,
+)
+
+SECRET = "stand-in-signing-secret"
+LEARNER, ADMIN = "U0LEARNER", "U0ADMIN"
+
+
+class Recorder:
+    """A core service owned by another part of the project: records each call, answers a Reply."""
+
+    def __init__(self, name: str, replies: dict[str, Reply] | None = None):
+        self.name = name
+        self.replies = replies or {}
+        self.calls: list[tuple[str, tuple, dict]] = []
+
+    def __getattr__(self, method: str):
+        async def call(*args: Any, **kwargs: Any) -> Reply:
+            self.calls.append((method, args, kwargs))
+            return self.replies.get(method) or Reply(title=f"{self.name}.{method} done")
+
+        return call
+
+
+@dataclass
+class SlackCore:
+    engine: Any
+    practice: Any
+    buttons: Any
+    custom: Any
+    inbound: Any
+    subscriptions: Any
+    progress: Recorder = field(default_factory=lambda: Recorder("progress"))
+    accounts: Recorder = field(default_factory=lambda: Recorder("accounts"))
+
+
+@dataclass
+class Harness:
+    slack: SlackStandIn
+    core: SlackCore
+    url: str
+    session: aiohttp.ClientSession
+    bolt: Any
+
+    async def send(self, payload: dict[str, Any], **kwargs: Any) -> tuple[int, str]:
+        return await deliver(self.session, self.url, SECRET, payload, **kwargs)
+
+    async def command(
+        self, text: str, user: str = LEARNER, channel: str = "C0GENERAL", team: str = "T0TEST"
+    ) -> dict[str, Any]:
+        """A slash command and the reply it got through its response_url."""
+        hook = self.slack.response_url()
+        status, _ = await self.send(slash_command(text, user=user, channel=channel, response_url=hook, team=team))
+        assert status == 200
+        return await self.response(hook)
+
+    async def click(
+        self, reply: dict[str, Any], verb: str, rating: int | None = None, user: str = LEARNER
+    ) -> dict[str, Any]:
+        """Press a button of a reply (as the response_url got it) and return the reply to the click."""
+        hook = self.slack.response_url()
+        status, _ = await self.send(
+            block_actions(button(reply, verb, rating), user=user, channel="C0GENERAL", response_url=hook)
+        )
+        assert status == 200
+        return await self.response(hook)
+
+    async def response(self, hook: str) -> dict[str, Any]:
+        name = hook.rsplit("/", 1)[-1]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for call in self.slack.calls_to("response_url"):
+                if call.args["hook"] == name:
+                    return call.args
+            await asyncio.sleep(0.01)
+        raise TimeoutError(f"no reply through {hook}")
+
+
+def button(message: dict[str, Any], verb: str, rating: int | None = None) -> str:
+    for block in message["blocks"]:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            key = ActionKey.parse(element["value"])
+            if key.verb == verb and (rating is None or key.rating == rating):
+                return element["action_id"]
+    raise AssertionError(f"no {verb} button in {message['blocks']}")
+
+
+def header(message: dict[str, Any]) -> str:
+    return message["blocks"][0]["text"]["text"]
+
+
+async def rows(engine, model) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+def settings_for(slack: SlackStandIn, **extra: Any) -> Settings:
+    return Settings(
+        SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
+        FSRS_FUZZ=False, DEFAULT_TIMEZONE="UTC", **extra,
+    )  # fmt: skip
+
+
+async def serve(bolt) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(web_app(bolt))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def harness(engine, clock):
+    async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
+        slack.add_user(LEARNER, name="ada", tz="America/New_York")
+        slack.add_user(ADMIN, name="root", tz="Europe/Berlin", is_admin=True)
+        settings = settings_for(slack)
+        app = build(settings, bank=small_bank(), engine=engine, clock=clock)
+        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
+        bolt = create_app(core, settings)
+        runner, base = await serve(bolt)
+        try:
+            yield Harness(slack, core, base + "/slack/events", session, bolt)
+        finally:
+            await runner.cleanup()
+
+
+# practice through slash commands, buttons and the answer modal ---------------------------------------
+async def test_slash_command_question_reveal_and_grade_store_a_review(harness, engine):
+    question = await harness.command("question databases")
+    assert question["response_type"] == "ephemeral" and question["replace_original"] is False
+    assert header(question).startswith("Question db-")
+    revealed = await harness.click(question, "reveal")
+    assert header(revealed).startswith("Key points")
+    graded = await harness.click(revealed, "grade", 3)
+    assert header(graded) == "Recorded: Solid"
+    assert await rows(engine, Card) == 1 and await rows(engine, Review) == 1
+    again = await harness.click(revealed, "grade", 3)  # a repeated click changes nothing
+    assert header(again) == "Already recorded" and await rows(engine, Review) == 1
+
+
+async def test_first_contact_adopts_the_slack_profile_timezone_until_the_learner_chooses(harness, engine):
+    await harness.command("stats")
+    async with engine.connect() as conn:
+        learner = (await conn.execute(select(Learner.timezone, Learner.display_name))).one()
+    assert tuple(learner) == ("America/New_York", "ada")  # named as in their Slack profile
+    chosen = await harness.command("timezone europe/paris")
+    assert header(chosen) == "Timezone saved"
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(Learner.timezone))).scalar_one() == "Europe/Paris"
+    assert len(harness.slack.calls_to("users.info")) == 1  # looked up once per process
+
+
+async def test_written_answer_goes_through_a_modal_and_is_kept_with_the_grade(harness, engine):
+    question = await harness.command("question")
+    hook = harness.slack.response_url()
+    click = block_actions(button(question, "answer"), user=LEARNER, channel="C0GENERAL", response_url=hook)
+    assert (await harness.send(click))[0] == 200
+    (opened,) = [c.args for c in await harness.slack.wait_for("views.open")]
+    modal = harness.slack.opened_views[-1]
+    assert modal["callback_id"] == "ipb:answer" and opened["trigger_id"] == click["trigger_id"]
+    submitted = view_submission(modal, {"answer": {"text": "B-tree on (user_id, created_at)"}}, user=LEARNER)
+    assert (await harness.send(submitted))[0] == 200
+    revealed = await harness.response(hook)  # the reply goes where the button was
+    assert header(revealed).startswith("Key points")
+    await harness.click(revealed, "grade", 4)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(Review.answer_text))).scalar_one() == "B-tree on (user_id, created_at)"
+
+
+async def test_stale_and_foreign_buttons_are_answered_politely(harness, engine):
+    reply = await harness.click({"blocks": [{"type": "actions", "elements": [
+        {"action_id": "ipb:grade:db-a:7:3", "value": "grade:db-a:7:3"}]}]}, "grade")  # fmt: skip
+    assert header(reply) == "Nothing changed"
+    assert await rows(engine, Review) == 0
+
+
+# direct messages -----------------------------------------------------------------------------------
+async def test_dm_messages_are_answered_in_the_dm_with_block_kit(harness, engine):
+    assert (await harness.send(event_callback(dm_message("Question please", user=LEARNER))))[0] == 200
+    (posted,) = await harness.slack.wait_for("chat.postMessage")
+    assert posted.args["channel"] == f"D{LEARNER}" and posted.args["blocks"][0]["type"] == "header"
+    assert any(b["type"] == "actions" for b in posted.args["blocks"])
+    await harness.send(event_callback(dm_message("questoin", user=LEARNER)))
+    _, suggestion = await harness.slack.wait_for("chat.postMessage", 2)
+    assert "Did you mean *question*?" in json.dumps(suggestion.args["blocks"])
+    assert await rows(engine, Card) == 1
+
+
+async def test_daily_question_commands_in_the_dm_are_stored_for_the_push_worker(harness, engine):
+    await harness.send(event_callback(dm_message("subscribe 8:30 pm Europe/Berlin databases", user=LEARNER)))
+    (subscribed,) = await harness.slack.wait_for("chat.postMessage")
+    await harness.send(event_callback(dm_message("snooze 3", user=LEARNER)))
+    _, snoozed = await harness.slack.wait_for("chat.postMessage", 2)
+    assert (header(subscribed.args), header(snoozed.args)) == ("Daily question on", "Daily question snoozed")
+    async with engine.connect() as conn:
+        target = (await conn.execute(select(PushTarget))).one()
+    assert (target.kind, target.platform, target.tenant, target.recipient, target.channel_id) == (
+        "dm", "slack", "slack:T0TEST", LEARNER, f"D{LEARNER}",
+    )  # fmt: skip
+    assert (target.local_time, target.timezone, target.categories) == ("20:30", "Europe/Berlin", ["databases"])
+    assert target.paused_until is not None
+    await harness.send(event_callback(dm_message("unsubscribe", user=LEARNER)))
+    await harness.slack.wait_for("chat.postMessage", 3)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(PushTarget.active))).scalar_one() is False
+
+
+async def test_dm_commands_reach_progress_and_accounts_with_their_arguments(harness):
+    core = harness.core
+    for text in ("leaderboard all", "optout", "link 123456", "link", "export", "forget-me"):
+        await harness.send(event_callback(dm_message(text, user=LEARNER)))
+    await harness.slack.wait_for("chat.postMessage", 6)  # the DMs run concurrently: match calls by name
+    calls = {method: args for service in (core.progress, core.accounts) for method, args, _ in service.calls}
+    who = calls["leaderboard"][0]
+    assert (who.platform, who.user_id, who.workspace) == ("slack", LEARNER, "T0TEST")
+    assert calls["leaderboard"][1:] == ("slack:T0TEST", "all")
+    assert calls["set_leaderboard_opt_out"][1] is True
+    assert calls["link"][1] == "123456"
+    assert {"link_code", "export", "forget_prompt"} <= set(calls)
+
+
+async def test_files_in_a_reply_are_uploaded_to_the_learners_dm(harness):
+    png = Reply(title="Your chart", files=(File("progress.png", b"\x89PNG chart", "Reviews per day"),))
+    harness.core.progress.replies["chart"] = png
+    reply = await harness.command("chart", channel="C0GENERAL")
+    assert "direct messages" in json.dumps(reply["blocks"])  # not posted into the shared channel
+    await harness.slack.wait_for("files.completeUploadExternal")
+    (stored,) = [f for f in harness.slack.files.values() if f.name == "progress.png"]
+    assert stored.data == b"\x89PNG chart" and stored.channels == [f"D{LEARNER}"]
+
+
+# admins: question of the day and custom questions ----------------------------------------------------
+async def channel_targets(engine) -> list[tuple[str | None, str | None, bool]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(PushTarget.channel_id, PushTarget.tenant, PushTarget.active))
+        return [tuple(r) for r in rows]
+
+
+async def test_qotd_needs_an_admin_in_the_adapter_and_the_core(harness, engine):
+    refused = await harness.command("qotd set <#C0QOTD|interviews> 09:00 Europe/Berlin", user=LEARNER)
+    assert header(refused) == "Not allowed" and await channel_targets(engine) == []
+    await harness.command("qotd set 09:00 Europe/Berlin", user=ADMIN, channel="C0QOTD")  # "here"
+    assert await channel_targets(engine) == [("C0QOTD", "slack:T0TEST", True)]
+    await harness.command("qotd off <#C0QOTD|interviews>", user=ADMIN)
+    assert await channel_targets(engine) == [("C0QOTD", "slack:T0TEST", False)]
+    unclear = await harness.command("qotd set 09:00 Europe/Berlin", user=ADMIN, channel=f"D{ADMIN}")
+    assert "qotd set #channel" in json.dumps(unclear["blocks"])  # not in a channel and none named
+
+
+async def test_configured_admin_ids_count_as_admins(engine, clock):
+    async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
+        slack.add_user("U0HELPER")
+        settings = settings_for(slack, SLACK_ADMIN_IDS="U0HELPER")
+        app = build(settings, bank=small_bank(), engine=engine, clock=clock)
+        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
+        runner, base = await serve(create_app(core, settings))
+        try:
+            h = Harness(slack, core, base + "/slack/events", session, None)
+            await h.command("qotd set 09:00 UTC", user="U0HELPER", channel="C0QOTD")
+            assert await channel_targets(engine) == [("C0QOTD", "slack:T0TEST", True)]
+        finally:
+            await runner.cleanup()
+
+
+CUSTOM_YAML = """\
+schema_version: 1
+questions:
+  - id: our-deploys
+    category: backend
+    title: Our deploy pipeline
+    prompt: Walk through how a change reaches production here, and where it could fail at two in the morning.
+    level: mid
+    difficulty: medium
+    time_box_minutes: 10
+    topics: [http]
+    key_points: [Build once, Canary first, Roll back fast]
+    outline: [Build, Test, Canary, Promote]
+    follow_ups:
+      - question: What if the canary is fine but users complain?
+        probes: observability
+      - question: How do you roll back a migration?
+        probes: data safety
+    pitfalls: [Deploying on Friday]
+    hints: [Think about the blast radius]
+"""
+
+
+async def test_an_admin_imports_questions_by_sharing_a_yaml_file_in_the_dm(harness, engine):
+    slack = harness.slack
+    shared = slack.add_file("ours.yaml", CUSTOM_YAML.encode(), user=ADMIN)
+    await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
+    (posted,) = await slack.wait_for("chat.postMessage")
+    assert "1 added, 0 updated from ours.yaml" in json.dumps(posted.args["blocks"])
+    assert await rows(engine, CustomQuestion) == 1
+    assert slack.calls_to("download")[0].token == slack.bot_token
+
+    other = slack.add_file("mine.yaml", CUSTOM_YAML.encode(), user=LEARNER)
+    await harness.send(event_callback(dm_message("", user=LEARNER, files=[other])))
+    _, refused = await slack.wait_for("chat.postMessage", 2)
+    assert "Not allowed" in json.dumps(refused.args["blocks"])
+    assert len(slack.calls_to("download")) == 1  # a non-admin's file is never even fetched
+
+
+async def test_a_broken_yaml_file_lists_its_problems_and_stores_nothing(harness, engine):
+    shared = harness.slack.add_file("bad.yaml", b"schema_version: 1\nquestions:\n  - id: Not A Slug\n", user=ADMIN)
+    await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
+    (posted,) = await harness.slack.wait_for("chat.postMessage")
+    assert "problem(s) in the questions" in json.dumps(posted.args["blocks"])
+    assert await rows(engine, CustomQuestion) == 0
+
+
+# App Home ------------------------------------------------------------------------------------------
+async def test_app_home_shows_progress_and_a_next_question_button_that_answers_in_the_dm(harness, engine):
+    harness.core.progress.replies["stats"] = Reply(title="Your progress", body="3 due today")
+    await harness.send(event_callback(app_home_opened(LEARNER)))
+    await harness.slack.wait_for("views.publish")
+    home = harness.slack.home_views[LEARNER]
+    assert home["type"] == "home" and header(home) == "Your progress"
+    click = block_actions(button(home, "next"), user=LEARNER, channel="", response_url="", container_type="view")
+    del click["response_url"], click["channel"]  # a click in App Home has neither
+    await harness.send(click)
+    (posted,) = await harness.slack.wait_for("chat.postMessage")
+    assert harness.slack.calls_to("conversations.open")[0].args["users"] == LEARNER  # a DM they never opened
+    assert posted.args["channel"] == f"D{LEARNER}" and header(posted.args).startswith("Question ")
+    assert await rows(engine, Card) == 1
+
+
+# the question of the day, clicked in a channel -------------------------------------------------------
+async def test_open_button_on_a_channel_post_gives_the_clicker_a_private_question(harness, engine):
+    qotd = {"ts": "1.000100", "blocks": [{"type": "actions", "elements": [
+        {"action_id": "ipb:open:sd-a:0", "value": "open:sd-a:0"}]}]}  # fmt: skip
+    hook = harness.slack.response_url()
+    await harness.send(block_actions("ipb:open:sd-a:0", user=ADMIN, channel="C0QOTD", response_url=hook, message=qotd))
+    private = await harness.response(hook)
+    assert private["response_type"] == "ephemeral" and header(private) == "Question sd-a"
+    assert button(private, "reveal") == "ipb:reveal:sd-a:0"
+    assert await rows(engine, Card) == 1
+
+
+# transport guarantees -----------------------------------------------------------------------------
+async def test_forged_and_replayed_requests_get_401_and_change_nothing(harness, engine):
+    payload = slash_command("question", user=LEARNER, channel="C1", response_url=harness.slack.response_url())
+    forged = await deliver(harness.session, harness.url, "not-the-secret", payload)
+    replayed = await harness.send(payload, timestamp=int(time.time()) - 301)
+    event = await deliver(harness.session, harness.url, "nope", event_callback(dm_message("question", user=LEARNER)))
+    assert [forged[0], replayed[0], event[0]] == [401, 401, 401]
+    assert harness.slack.calls == []
+    for model in (Learner, Card, InboundEvent):
+        assert await rows(engine, model) == 0
+
+
+async def test_a_retried_event_is_handled_once(harness, engine):
+    event = event_callback(dm_message("question", user=LEARNER), event_id="Ev0RETRIED")
+    assert (await harness.send(event))[0] == 200
+    await harness.slack.wait_for("chat.postMessage")
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (await harness.send(event, headers=retry))[0] == 200
+    await harness.send(event_callback(dm_message("help", user=LEARNER)))
+    first, second = await harness.slack.wait_for("chat.postMessage", 2)
+    assert header(second.args) == "Interview practice: what I understand"
+    assert len(harness.slack.calls_to("chat.postMessage")) == 2
+    assert await rows(engine, InboundEvent) == 2 and await rows(engine, Card) == 1
+
+
+async def test_429_retry_after_is_honoured(harness):
+    harness.slack.force_429("chat.postMessage", retry_after=1)
+    await harness.send(event_callback(dm_message("help", user=LEARNER)))
+    await harness.slack.wait_for("chat.postMessage", timeout=10)
+    limited, delivered = harness.slack.calls_to("chat.postMessage")
+    assert limited.status == 429 and delivered.status == 200
+    assert delivered.at - limited.at >= 1.0
+
+
+async def test_a_learner_who_left_is_logged_and_keeps_their_data(harness, engine, caplog):
+    harness.slack.add_user("U0GONE", tz="Asia/Tokyo")
+    harness.slack.user_left("U0GONE")
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.slack"):
+        await harness.send(event_callback(dm_message("question", user="U0GONE")))
+        await harness.slack.wait_for("chat.postMessage", failed=True)
+        deadline = time.monotonic() + 5
+        while "account_inactive" not in caplog.text and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+    assert "could not reach Slack user U0GONE (account_inactive)" in caplog.text
+    assert await rows(engine, Card) == 1  # the question was served and kept
+
+
+# Socket Mode ---------------------------------------------------------------------------------------
+async def test_socket_mode_through_the_loopback_websocket(harness, engine):
+    handler = AsyncSocketModeHandler(harness.bolt, harness.slack.app_token)
+    await handler.connect_async()
+    try:
+        ack = await harness.slack.push("events_api", event_callback(dm_message("question", user=LEARNER)))
+        assert "envelope_id" in ack
+        (posted,) = await harness.slack.wait_for("chat.postMessage")
+        assert posted.args["channel"] == f"D{LEARNER}"
+        hook = harness.slack.response_url()
+        await harness.slack.push(
+            "slash_commands", slash_command("review", user=LEARNER, channel="C1", response_url=hook)
+        )
+        review = await harness.response(hook)
+        dm_hook = harness.slack.response_url()
+        message = {"ts": posted.args.get("ts", "1.0"), "blocks": posted.args["blocks"]}
+        click = block_actions(
+            button(posted.args, "reveal"), user=LEARNER, channel=f"D{LEARNER}", response_url=dm_hook, message=message
+        )
+        await harness.slack.push("interactive", click)
+        revealed = await harness.response(dm_hook)
+    finally:
+        await handler.close_async()
+    assert review["response_type"] == "ephemeral" and header(review) == "All caught up"
+    assert revealed["response_type"] == "in_channel" and header(revealed).startswith("Key points")  # stays in the DM
+    assert await rows(engine, Card) == 1
+
+
+# multi-workspace OAuth install -----------------------------------------------------------------------
+async def test_oauth_install_stores_the_workspace_and_its_token_serves_it(engine, clock):
+    async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
+        slack.add_user("U0NEW", tz="Asia/Kolkata", team_id="T0NEW")
+        settings = Settings(
+            SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.base_url, FSRS_FUZZ=False,
+        )  # fmt: skip
+        app = build(settings, bank=small_bank(), engine=engine, clock=clock)
+        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
+        runner, base = await serve(create_app(core, settings))
+        try:
+            async with session.get(base + "/slack/install") as page:
+                assert page.status == 200
+                state = (await page.text()).split("state=", 1)[1].split('"', 1)[0].split("&", 1)[0]
+                cookie = page.headers["Set-Cookie"].split(";", 1)[0]  # Secure: a browser would send it over https
+            slack.add_oauth_code("code-1", "T0NEW")
+            async with session.get(
+                f"{base}/slack/oauth_redirect?code=code-1&state={state}", headers={"Cookie": cookie}
+            ) as done:
+                assert done.status == 200, await done.text()
+            (issued,) = [c for c in slack.calls_to("oauth.v2.access") if c.error is None]
+            assert issued.args["code"] == "code-1"
+            h = Harness(slack, core, base + "/slack/events", session, None)
+            assert await rows(engine, slack_installations) == 1
+            reply = await h.command("question", user="U0NEW", team="T0NEW")
+            assert header(reply).startswith("Question ")
+            new_token = next(t for t, team in slack.tokens.items() if team == "T0NEW")
+            assert slack.calls_to("users.info")[-1].token == new_token
+        finally:
+            await runner.cleanup()

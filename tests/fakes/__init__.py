@@ -1,0 +1,1 @@
+"""Hand-written loopback stand-ins for the platforms (importable by tests and bench/)."""
