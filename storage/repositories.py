@@ -27,6 +27,9 @@ L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion
 
 @dataclass(frozen=True)
 class LearnerRecord:
+    """A learner, as its own row says. After linking, the identity that asked may be another one:
+    platform, user id, workspace and name here are the learner's first identity, not the asker's."""
+
     id: int
     platform: str
     platform_user_id: str
