@@ -277,5 +277,10 @@ async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(ap
     with pytest.raises(StaleAction, match="already deleted"):  # a second click
         await app.buttons.press(ANA_SLACK, button.key)
     assert (await app.accounts.forget_prompt(ANA_SLACK)).title == "Nothing stored"
+    clock.advance(minutes=1)
     fresh = {f.name: f.value for f in (await app.progress.stats(ANA_SLACK)).fields}
     assert fresh["Reviews"] == "0 (0 today)"
+    # Ana starts again (SQLite may hand her the old id): the old confirmation no longer applies.
+    with pytest.raises(StaleAction, match="another account"):
+        await app.buttons.press(ANA_SLACK, button.key)
+    assert (await counts(engine))["learners"] == before["learners"] + 1
