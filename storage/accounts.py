@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Card, Delivery, Learner, LinkAttempt, LinkCode, PushTarget, Review
+from storage.models import Card, CustomQuestion, Delivery, Learner, LinkAttempt, LinkCode, PushTarget, Review
 
-L, C, R = Learner.__table__, Card.__table__, Review.__table__
+L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
 T, D = PushTarget.__table__, Delivery.__table__
 LC, LA = LinkCode.__table__, LinkAttempt.__table__
 
@@ -151,7 +151,10 @@ class AccountQueries:
 
     async def forget_learner(self, learner_id: int) -> dict[str, int]:
         """Delete every row about a learner and its linked identities; rows deleted per table."""
-        identities = select(L.c.id).where(func.coalesce(L.c.merged_into, L.c.id) == learner_id).scalar_subquery()
+        owned = func.coalesce(L.c.merged_into, L.c.id) == learner_id
+        authors = await self._conn.execute(select(L.c.platform, L.c.platform_user_id).where(owned))
+        await self._clear_authorship([(platform, user_id) for platform, user_id in authors])
+        identities = select(L.c.id).where(owned).scalar_subquery()
         targets = select(T.c.id).where(T.c.learner_id.in_(identities)).scalar_subquery()
         steps = (
             ("deliveries", delete(D).where(D.c.target_id.in_(targets))),
@@ -167,3 +170,14 @@ class AccountQueries:
             deleted[table] = (await self._conn.execute(stmt)).rowcount
         deleted["learners"] += (await self._conn.execute(delete(L).where(L.c.id == learner_id))).rowcount
         return deleted
+
+    async def _clear_authorship(self, identities: list[tuple[str, str]]) -> None:
+        """What a server owns stays (a channel's question of the day, imported questions), without the
+        member who set it up: push targets name them by platform user id, imports by "platform:user id"."""
+        for platform, user_id in identities:
+            await self._conn.execute(
+                update(T)
+                .where(T.c.kind == "channel", T.c.platform == platform, T.c.created_by == user_id)
+                .values(created_by="")
+            )
+            await self._conn.execute(update(Q).where(Q.c.created_by == f"{platform}:{user_id}").values(created_by=""))

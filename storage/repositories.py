@@ -27,6 +27,9 @@ L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion
 
 @dataclass(frozen=True)
 class LearnerRecord:
+    """A learner, as its own row says. After linking, the identity that asked may be another one:
+    platform, user id, workspace and name here are the learner's first identity, not the asker's."""
+
     id: int
     platform: str
     platform_user_id: str
@@ -35,6 +38,7 @@ class LearnerRecord:
     timezone: str | None
     preferences: dict[str, Any]
     leaderboard_opt_out: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ class ReviewTotals:
 
 _LEARNER_COLS = (
     L.c.id, L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.timezone, L.c.preferences,
-    L.c.leaderboard_opt_out,
+    L.c.leaderboard_opt_out, L.c.created_at,
 )  # fmt: skip
 _CARD_COLS = (
     C.c.id, C.c.question_id, C.c.state, C.c.step, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review,

@@ -136,12 +136,13 @@ class Accounts:
         return export_reply(File("my-data.json", data, EXPORT_DESCRIPTION), rows)
 
     async def forget_prompt(self, who: LearnerRef) -> Reply:
-        """Ask first: the button carries the learner id, so it deletes only what it was shown for."""
+        """Ask first. The button names the learner (id and creation second), so it deletes only what it
+        was shown for, even where a database reuses a deleted learner's id (SQLite without AUTOINCREMENT)."""
         async with self.practice.store.transaction() as repo:
             learner = await repo.learner(who.platform, who.user_id, who.workspace)
         if learner is None:
             return Reply(title="Nothing stored", body=NOTHING_STORED, kind="info")
-        return forget_prompt_reply(ActionKey("forget", "", learner.id).encode())
+        return forget_prompt_reply(ActionKey("forget", str(learner.id), _stamp(learner)).encode())
 
     async def forget(self, who: LearnerRef, key: str) -> Reply:
         """Delete everything about the clicker: every linked identity, cards, reviews, daily pushes,
@@ -153,10 +154,14 @@ class Accounts:
             learner = await repo.learner(who.platform, who.user_id, who.workspace)
             if learner is None:
                 raise StaleAction("your data is already deleted")
-            if learner.id != action.version:
+            if (str(learner.id), _stamp(learner)) != (action.question_id, action.version):
                 raise StaleAction("this confirmation was made for another account")
             deleted = await repo.forget_learner(learner.id)
         return forgotten_reply(deleted)
+
+
+def _stamp(learner: LearnerRecord) -> int:
+    return int(learner.created_at.timestamp())
 
 
 def _json_value(value: Any) -> str:

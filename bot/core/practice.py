@@ -1,4 +1,4 @@
-"""Practice use cases: next question, reveal, write an answer, grade, stats.
+"""Practice use cases: next question, reveal, write an answer, grade (progress lives in progress.py).
 
 Each use case is one transaction. Buttons carry the card version they were built from
 (bot.core.actions); a grade computed from an older version is refused, and a repeated one is

@@ -14,17 +14,20 @@ from datetime import date, timedelta
 
 from bot.core import charts, progress_replies
 from bot.core.errors import InvalidInput
+from bot.core.catalog import View
 from bot.core.practice import LearnerRef, Practice, card_schedule
 from bot.core.replies import File, Reply
 from question_bank.schema import CATEGORIES
 from storage.progress import IdentityName
+from storage.repositories import CardRecord
 
 ONE_DAY = timedelta(days=1)
 RECENT_DAYS = 7  # reviews per day shown in the stats
 FREEZE_WINDOW_DAYS = 7  # at most one forgiven missed day in any window this long
 HEATMAP_WEEKS = 12
 FORECAST_DAYS = 30
-LEADERBOARD_PERIODS = {"week": 7, "all": None}  # period -> days counted back from today (None: ever)
+# period -> how many of the asking learner's study days count, today included (None: all of them)
+LEADERBOARD_PERIODS = {"week": 7, "all": None}
 
 
 @dataclass(frozen=True)
@@ -132,22 +135,12 @@ class Progress:
             view = await p.catalog.view(repo, tenant)
             learner = await p.learner(repo, who)
             today = p.today(learner)
+            first_recent = today - timedelta(days=RECENT_DAYS - 1)
             cards = [c for c in await repo.cards(learner.id) if view.get(c.question_id) is not None]
             totals = await repo.review_totals(learner.id, today)
-            recent = await repo.reviews_per_day(learner.id, today - (RECENT_DAYS - 1) * ONE_DAY)
+            recent = await repo.reviews_per_day(learner.id, first_recent)
             practised = await repo.review_days(learner.id)
-        by_category: dict[str, list[float]] = defaultdict(list)
-        by_topic: dict[str, list[float]] = defaultdict(list)
-        for card in cards:
-            if card.last_review is None:
-                continue  # shown but never graded: nothing to recall yet
-            q = view.get(card.question_id)
-            assert q is not None
-            level = p.scheduler.retrievability(card_schedule(card), today)
-            by_category[q.category].append(level)
-            for topic in q.topics:
-                by_topic[topic].append(level)
-        category_mastery = {m.name: m for m in average_mastery(by_category)}
+        by_category, by_topic = self._mastery(cards, view, today)
         week_end = today + timedelta(days=7)
         return StatsSnapshot(
             today=today,
@@ -158,13 +151,28 @@ class Progress:
             reviews_today=totals.today,
             recall_reviews=totals.recall_reviews,
             retention=totals.recalled / totals.recall_reviews if totals.recall_reviews else None,
-            recent=tuple((day, recent.get(day, 0)) for day in _days(today - (RECENT_DAYS - 1) * ONE_DAY, today)),
+            recent=tuple((day, recent.get(day, 0)) for day in _days(first_recent, today)),
             streak=current_streak(practised, today),
-            categories=tuple((c, category_mastery.get(c)) for c in CATEGORIES),
-            topics=tuple(average_mastery(by_topic)),
+            categories=tuple((c, by_category.get(c)) for c in CATEGORIES),
+            topics=tuple(by_topic),
             new_today=sum(c.introduced_on == today for c in cards),
             new_cap=p.config.daily_new_cap,
         )
+
+    def _mastery(self, cards: list[CardRecord], view: View, today: date) -> tuple[dict[str, Mastery], list[Mastery]]:
+        """Mastery per category, and per topic weakest first, over the cards graded at least once
+        (a card shown but never graded has nothing to recall yet)."""
+        by_category: dict[str, list[float]] = defaultdict(list)
+        by_topic: dict[str, list[float]] = defaultdict(list)
+        for card in cards:
+            q = view.get(card.question_id)
+            if q is None or card.last_review is None:
+                continue
+            level = self.practice.scheduler.retrievability(card_schedule(card), today)
+            by_category[q.category].append(level)
+            for topic in q.topics:
+                by_topic[topic].append(level)
+        return {m.name: m for m in average_mastery(by_category)}, average_mastery(by_topic)
 
     async def chart(self, who: LearnerRef, tenant: str | None = None) -> Reply:
         """A PNG: the review heatmap of the last 12 weeks and the 30-day due forecast."""

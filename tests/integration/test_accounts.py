@@ -13,7 +13,19 @@ from sqlalchemy import func, insert, select
 from bot.core.actions import ActionKey
 from bot.core.errors import InvalidInput, NotAllowed, StaleAction
 from bot.core.practice import LearnerRef
-from storage.models import Base, Card, Delivery, InboundEvent, Learner, LinkAttempt, LinkCode, PushTarget, Review
+from storage.models import (
+    Base,
+    Card,
+    CustomQuestion,
+    Delivery,
+    InboundEvent,
+    Learner,
+    LinkAttempt,
+    LinkCode,
+    PushTarget,
+    Review,
+)
+from tests.factories import question
 from tests.integration.test_progress import find_key, review
 
 ANA_DISCORD = LearnerRef("discord", "100", "", "Ana")
@@ -218,6 +230,22 @@ async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(ap
     await add_dm_target(engine, await learner_id(engine, BO), "200", "discord", now)
     async with engine.begin() as conn:
         await conn.execute(insert(InboundEvent).values(key="slack:Ev1", seen_at=now))
+        # Server-owned rows Ana set up: they stay, without her name.
+        await conn.execute(
+            insert(PushTarget).values(
+                key="channel:discord:C1", kind="channel", platform="discord", tenant="discord:G1", channel_id="C1",
+                local_time="09:00", timezone="UTC", categories=[], active=True, updated_at=now, created_by="100",
+            )
+        )  # fmt: skip
+        await conn.execute(
+            insert(CustomQuestion).values(
+                tenant="discord:G1",
+                slug="ours",
+                document=question("ours").model_dump(mode="json", exclude_none=True),
+                created_by="discord:100",
+                updated_at=now,
+            )
+        )
     bo_code = code_of(await app.accounts.link_code(BO))
     before = await counts(engine)
 
@@ -243,8 +271,16 @@ async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(ap
     assert gone.title == "Your data is deleted"
     assert gone.body.startswith("Deleted 2 review(s), 3 question(s), 2 account(s) and 1 daily question(s).")
     assert await counts(engine) == before
+    authors = await rows(engine, select(PushTarget.created_by).where(PushTarget.kind == "channel"))
+    authors += await rows(engine, select(CustomQuestion.created_by))
+    assert [a.created_by for a in authors] == ["", ""]
     with pytest.raises(StaleAction, match="already deleted"):  # a second click
         await app.buttons.press(ANA_SLACK, button.key)
     assert (await app.accounts.forget_prompt(ANA_SLACK)).title == "Nothing stored"
+    clock.advance(minutes=1)
     fresh = {f.name: f.value for f in (await app.progress.stats(ANA_SLACK)).fields}
     assert fresh["Reviews"] == "0 (0 today)"
+    # Ana starts again (SQLite may hand her the old id): the old confirmation no longer applies.
+    with pytest.raises(StaleAction, match="another account"):
+        await app.buttons.press(ANA_SLACK, button.key)
+    assert (await counts(engine))["learners"] == before["learners"] + 1
