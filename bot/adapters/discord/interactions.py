@@ -150,7 +150,7 @@ def answer_key(interaction: discord.Interaction) -> str | None:
     if interaction.type is not discord.InteractionType.modal_submit or not custom_id.startswith(render.PREFIX):
         return None
     key = custom_id.removeprefix(render.PREFIX)
-    return key if key.startswith("answer:") else None
+    return key if parse_verb(key) == "answer" else None
 
 
 def submitted_text(interaction: discord.Interaction) -> str:
