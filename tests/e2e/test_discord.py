@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 
 import discord
@@ -19,7 +22,7 @@ from bot.settings import Settings
 from storage.db import engine_for_tests
 from storage.migrate import upgrade
 from storage.models import Card, CustomQuestion, Learner, PushTarget, Review
-from tests.e2e.test_cli import cli
+from tests.e2e.test_cli import ROOT, cli
 from tests.factories import small_bank
 from tests.fakes.discord_api import (
     CALLBACK,
@@ -545,3 +548,47 @@ async def test_an_answer_to_a_question_graded_since_is_shown_back_not_lost(runni
     assert embed(shown)["fields"][0] == {"name": "Your answer", "value": late, "inline": False}
     async with app.engine.connect() as conn:
         assert (await conn.execute(select(Review.answer_text))).scalar_one() is None
+
+
+LAUNCH = """
+import sys, discord, yarl
+discord.http.Route.BASE = sys.argv[1]
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(sys.argv[2])
+from bot.__main__ import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+async def bot_process(standin: DiscordStandIn, tmp_path, *args: str) -> asyncio.subprocess.Process:
+    """`python -m bot ARGS` as a real process, its discord.py pointed at the stand-in as in the fixtures."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "BANK_DIR", "DISCORD"))}
+    env |= {"DISCORD_TOKEN": standin.token, "PYTHONPATH": str(ROOT)}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LAUNCH, standin.api_base, standin.gateway_url, *args,
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def test_the_discord_process_answers_commands_and_stops_cleanly_on_sigterm(standin, tmp_path):
+    process = await bot_process(standin, tmp_path, "discord")
+    try:
+        await standin.wait_connected(timeout=60)
+        shown = await interact(standin, slash("question", ALICE, category="databases"))
+        assert embed(shown)["fields"][0] == {"name": "Category", "value": "Databases", "inline": True}
+        assert custom_ids(shown.response)[0].startswith("ipb:reveal:")  # the shipped bank, a fresh SQLite file
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 0, stderr.decode()
+    assert (tmp_path / "interview_bot.db").exists()
+
+
+async def test_the_sync_process_publishes_the_commands_then_exits(standin, tmp_path):
+    process = await bot_process(standin, tmp_path, "discord", "sync", "--guild", str(GUILD_ID))
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert stdout.decode().startswith(f"synced {len(COMMANDS)} commands to server {GUILD_ID}: bank, chart")
+    assert sorted(c["name"] for c in standin.commands[str(GUILD_ID)]) == COMMANDS
+    assert standin.identifies == 0
