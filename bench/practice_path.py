@@ -75,8 +75,8 @@ async def build_database(path: Path, learners: int, cards: int, bank_size: int) 
     con.execute("PRAGMA synchronous=OFF")
     created = NOW.replace(tzinfo=None).isoformat(" ")
     con.executemany(
-        "INSERT INTO learners (id, platform, platform_user_id, workspace, display_name, timezone, preferences, created_at)"
-        " VALUES (?, 'discord', ?, '', '', 'UTC', '{}', ?)",
+        "INSERT INTO learners (id, platform, platform_user_id, workspace, display_name, timezone, preferences, created_at,"
+        " leaderboard_opt_out) VALUES (?, 'discord', ?, '', '', 'UTC', '{}', ?, 0)",
         ((i, str(i), created) for i in range(1, learners + 1)),
     )
     card_id = 0
@@ -109,13 +109,20 @@ async def build_database(path: Path, learners: int, cards: int, bank_size: int) 
     tmp.rename(path)
 
 
+# A linked identity resolves to the learner it was merged into, in the same statement.
+LEARNER_BY_IDENTITY = (
+    "SELECT l.id, l.platform, l.platform_user_id, l.workspace, l.display_name, l.timezone, l.preferences,"
+    " l.leaderboard_opt_out FROM learners AS i JOIN learners AS l ON l.id = coalesce(i.merged_into, i.id)"
+    " WHERE i.platform = 'discord' AND i.workspace = '' AND i.platform_user_id = ?"
+)
+
+
 async def floor_pair(db: aiosqlite.Connection, learner: int) -> tuple[float, float]:
     """The bare statements next_question and grade need, timed the same way."""
     t0 = time.perf_counter()
     await db.execute("BEGIN IMMEDIATE")
     cur = await db.execute(
-        "SELECT id, platform, platform_user_id, workspace, display_name, timezone, preferences FROM learners"
-        " WHERE platform = 'discord' AND workspace = '' AND platform_user_id = ?", (str(learner),))  # fmt: skip
+        LEARNER_BY_IDENTITY, (str(learner),))  # fmt: skip
     (learner_id, *_), = await cur.fetchall()
     cur = await db.execute(
         "SELECT id, question_id, state, step, stability, difficulty, due, last_review, version, reps, lapses,"
@@ -130,8 +137,7 @@ async def floor_pair(db: aiosqlite.Connection, learner: int) -> tuple[float, flo
     t1 = time.perf_counter()
     await db.execute("BEGIN IMMEDIATE")
     cur = await db.execute(
-        "SELECT id, platform, platform_user_id, workspace, display_name, timezone, preferences FROM learners"
-        " WHERE platform = 'discord' AND workspace = '' AND platform_user_id = ?", (str(learner),))  # fmt: skip
+        LEARNER_BY_IDENTITY, (str(learner),))  # fmt: skip
     await cur.fetchall()
     cur = await db.execute(
         "SELECT id, question_id, state, step, stability, difficulty, due, last_review, version, reps, lapses,"

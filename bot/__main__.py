@@ -1,4 +1,4 @@
-"""Command line and composition root: `python -m bot practice|slack|push|db|bank`.
+"""Command line and composition root: `python -m bot practice|discord|slack|push|db|bank`.
 
 Nothing is built at import time; each command builds Settings, the engine and the bank itself.
 """
@@ -132,7 +132,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
         await app.practice.set_timezone(who, timezone_name)
 
     try:
-        return ConsoleApp(app.practice, who).run(setup)
+        return ConsoleApp(app, who).run(setup)
     finally:
         asyncio.run(app.engine.dispose())
 
@@ -174,6 +174,59 @@ def cmd_slack(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_DISCORD_TOKEN = (
+    "DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal (README: Run on Discord) "
+    "and put its token in the environment or .env."
+)
+
+
+def cmd_discord(args: argparse.Namespace) -> int:
+    """`discord`: hold the gateway; `discord sync [--guild ID]`: publish the slash commands and exit."""
+    import discord
+
+    from bot.adapters.discord.client import serve, sync
+    from bot.bootstrap import build
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    if settings.discord_token is None:
+        print(NO_DISCORD_TOKEN, file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(settings.log_level.upper())
+    try:
+        app = build(settings)
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 2
+    token = settings.discord_token.get_secret_value()
+
+    async def run() -> None:
+        main = asyncio.current_task()
+        assert main is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # platforms stop with SIGTERM
+        try:
+            if args.discord_command == "sync":
+                names = await sync(app, token, args.guild)
+                where = f"server {args.guild}" if args.guild else "every server (global)"
+                print(f"synced {len(names)} commands to {where}: {', '.join(names)}")
+            else:
+                await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+                await serve(app, token)
+        except asyncio.CancelledError:
+            log.info("stopping")
+        finally:
+            await app.engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except discord.LoginFailure:
+        print("Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_push(args: argparse.Namespace) -> int:
     from bot.push.worker import default_worker_id, serve
 
@@ -194,6 +247,12 @@ def parser() -> argparse.ArgumentParser:
     practice.add_argument("--user", default=getpass.getuser(), help="whose progress to use (default: you)")
     practice.add_argument("--timezone", help="IANA timezone for your study day (default: this machine's)")
     practice.set_defaults(func=cmd_practice)
+
+    discord_cmd = sub.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
+    discord_sub = discord_cmd.add_subparsers(dest="discord_command")
+    discord_sync = discord_sub.add_parser("sync", help="publish the slash commands to Discord, then exit")
+    discord_sync.add_argument("--guild", type=int, help="only this server id: instant, for trying it out")
+    discord_cmd.set_defaults(func=cmd_discord)
 
     slack = sub.add_parser("slack", help="serve Slack (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
     slack.set_defaults(func=cmd_slack)

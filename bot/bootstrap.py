@@ -7,11 +7,13 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.accounts import Accounts
 from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
 from bot.core.inbound import Inbound
 from bot.core.practice import Practice, PracticeConfig
+from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
 from bot.core.subscriptions import Subscriptions
 from bot.settings import Settings
@@ -35,6 +37,8 @@ class App:
     custom: CustomQuestionService
     subscriptions: Subscriptions
     inbound: Inbound
+    progress: Progress
+    accounts: Accounts
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -54,7 +58,9 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
         ),
     )
     custom = CustomQuestionService(practice.store, practice.clock)
+    accounts = Accounts(practice)
     return App(
-        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice), custom=custom,
-        subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
+        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts),
+        custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
+        progress=Progress(practice), accounts=accounts,
     )  # fmt: skip

@@ -16,8 +16,10 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.accounts import AccountQueries
 from storage.inbound import InboundEvents
 from storage.models import Card, CustomQuestion, Learner, Review
+from storage.progress import ProgressQueries
 from storage.pushes import PushTargets
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
@@ -25,6 +27,9 @@ L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion
 
 @dataclass(frozen=True)
 class LearnerRecord:
+    """A learner, as its own row says. After linking, the identity that asked may be another one:
+    platform, user id, workspace and name here are the learner's first identity, not the asker's."""
+
     id: int
     platform: str
     platform_user_id: str
@@ -32,7 +37,9 @@ class LearnerRecord:
     display_name: str
     timezone: str | None
     preferences: dict[str, Any]
-    notice: str | None = None  # to tell them the next time they use the bot (e.g. pushes stopped)
+    leaderboard_opt_out: bool
+    created_at: datetime
+    notice: str | None  # to tell them the next time they use the bot (e.g. their pushes stopped)
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class ReviewTotals:
 
 _LEARNER_COLS = (
     L.c.id, L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.timezone, L.c.preferences,
-    L.c.notice,
+    L.c.leaderboard_opt_out, L.c.created_at, L.c.notice,
 )  # fmt: skip
 _CARD_COLS = (
     C.c.id, C.c.question_id, C.c.state, C.c.step, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review,
@@ -98,10 +105,17 @@ _CARD_COLS = (
 )  # fmt: skip
 
 # Hot-path statements are built once: building and cache-keying a statement costs more than running it.
-_LEARNER_BY_IDENTITY = select(*_LEARNER_COLS).where(
-    L.c.platform == bindparam("platform"),
-    L.c.workspace == bindparam("workspace"),
-    L.c.platform_user_id == bindparam("user_id"),
+# A platform identity resolves to its learner in one statement: a linked identity points at the
+# learner it was merged into (merged_into always names a learner that is not merged itself).
+_IDENTITY = L.alias("identity")
+_LEARNER_BY_IDENTITY = (
+    select(*_LEARNER_COLS)
+    .select_from(_IDENTITY.join(L, L.c.id == func.coalesce(_IDENTITY.c.merged_into, _IDENTITY.c.id)))
+    .where(
+        _IDENTITY.c.platform == bindparam("platform"),
+        _IDENTITY.c.workspace == bindparam("workspace"),
+        _IDENTITY.c.platform_user_id == bindparam("user_id"),
+    )
 )
 _LEARNER_BY_ID = select(*_LEARNER_COLS).where(L.c.id == bindparam("learner_id"))
 _DUE_CARDS = (
@@ -176,7 +190,7 @@ class CustomQuestions:
         return result.rowcount == 1
 
 
-class Repository(CustomQuestions, PushTargets, InboundEvents):
+class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):

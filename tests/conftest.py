@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.bootstrap import App, build
 from bot.core.catalog import Catalog
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.scheduling import Scheduler
+from bot.settings import Settings
 from question_bank.loader import Bank
 from storage.db import engine_for_tests
 from storage.migrate import upgrade
@@ -104,3 +106,14 @@ def make_practice(engine, bank: Bank, clock, *, cap: int = 5, tz: str = "UTC") -
 @pytest.fixture
 def practice(engine, bank, clock) -> Practice:
     return make_practice(engine, bank, clock)
+
+
+def make_app(engine, bank: Bank, clock, *, cap: int = 5, tz: str = "UTC") -> App:
+    """The whole application as bootstrap wires it, on a test engine, bank and clock (fuzz off)."""
+    settings = Settings(_env_file=None, DAILY_NEW_CAP=cap, DEFAULT_TIMEZONE=tz, FSRS_FUZZ=False)
+    return build(settings, bank=bank, engine=engine, clock=clock)
+
+
+@pytest.fixture
+def app(engine, bank, clock) -> App:
+    return make_app(engine, bank, clock)

@@ -2,7 +2,8 @@
 
 A thin loop over the core use cases. Input comes from `read` (input() by default) and output goes to
 a rich Console, so tests drive it with scripted lines. Core calls run on one asyncio.Runner, so
-Ctrl-C at a prompt is an ordinary KeyboardInterrupt in the main thread.
+Ctrl-C at a prompt is an ordinary KeyboardInterrupt in the main thread. Files a reply carries (the
+progress chart, a data export) are saved into `files_dir` and their paths printed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -19,9 +21,12 @@ from rich.table import Table
 
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError
-from bot.core.practice import LearnerRef, Practice
+from bot.core.practice import LearnerRef
 from bot.core.replies import Reply, error_reply
 from question_bank.schema import CATEGORIES, CATEGORY_NAMES
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
 
 T = TypeVar("T")
 
@@ -35,6 +40,11 @@ MENU = {
 ANY = ("a", "any", "")
 REVIEWS = ("r", "review", "reviews", "due")
 STATS = ("s", "stats")
+CHART = ("c", "chart")
+EXPORT = ("e", "export")
+LINK = ("l", "link")
+OPT_OUT = ("o", "opt-out", "leaderboard")
+FORGET = ("f", "forget")
 QUIT = ("q", "quit", "exit")
 HELP = ("h", "help", "?")
 STYLE = {"question": "cyan", "reveal": "green", "graded": "magenta", "info": "blue", "error": "red"}
@@ -71,16 +81,19 @@ def render(reply: Reply) -> Panel:
 class ConsoleApp:
     def __init__(
         self,
-        practice: Practice,
+        app: App,
         who: LearnerRef,
         *,
         console: Console | None = None,
         read: Callable[[str], str] = input,
+        files_dir: Path = Path("."),
     ):
-        self.practice = practice
+        self.app = app
+        self.practice = app.practice
         self.who = who
         self.out = console or Console()
         self.read = read
+        self.files_dir = files_dir
         self._runner: asyncio.Runner | None = None
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -89,6 +102,10 @@ class ConsoleApp:
 
     def show(self, reply: Reply) -> None:
         self.out.print(render(reply))
+        for file in reply.files:
+            path = (self.files_dir / Path(file.filename).name).resolve()
+            path.write_bytes(file.data)
+            self.out.print(f"Saved {escape(file.description or file.filename)} to [bold]{escape(str(path))}[/]")
 
     def ask(self, prompt: str) -> str:
         return self.read(prompt).strip()
@@ -110,27 +127,72 @@ class ConsoleApp:
     def _menu_loop(self) -> None:
         self.out.print(self._menu_text())
         while True:
-            choice = self.ask("\nChoose [1-4, a, r, s, h, q]: ").lower()
+            choice = self.ask("\nChoose [1-4, a, r, s, c, e, l, o, f, h, q]: ").lower()
             if choice in QUIT:
                 self.out.print("Bye! Your progress is saved.")
                 return
             if choice in HELP:
                 self.out.print(self._menu_text())
             elif choice in STATS:
-                self._guarded(lambda: self.practice.stats(self.who))
+                self._stats()
+            elif choice in CHART:
+                self._guarded(lambda: self.app.progress.chart(self.who))
+            elif choice in EXPORT:
+                self._guarded(lambda: self.app.accounts.export(self.who))
+            elif choice in LINK:
+                self._link()
+            elif choice in OPT_OUT:
+                hide = self.ask("Hide you from leaderboards? [y/n]: ").lower() in ("y", "yes")
+                self._guarded(lambda: self.app.progress.set_leaderboard_opt_out(self.who, hide))
+            elif choice in FORGET:
+                self._forget()
             elif choice in REVIEWS:
-                self._session(None, reviews_only=True)
+                self._session(lambda: self.practice.next_question(self.who, reviews_only=True))
             elif choice in ANY:
-                self._session(None)
+                self._session(lambda: self.practice.next_question(self.who))
             elif choice in MENU:
-                self._session(MENU[choice])
+                category = MENU[choice]
+                self._session(lambda: self.practice.next_question(self.who, category))
             else:
                 self.out.print(f"Unknown command '{escape(choice)}'. Type h for help.")
 
     def _menu_text(self) -> str:
         rows = [f"  [bold]{i}[/] {CATEGORY_NAMES[c]}" for i, c in enumerate(CATEGORIES, 1)]
-        rows += ["  [bold]a[/] any category", "  [bold]r[/] due reviews only", "  [bold]s[/] stats", "  [bold]q[/] quit"]
+        rows += [
+            "  [bold]a[/] any category", "  [bold]r[/] due reviews only",
+            "  [bold]s[/] stats", "  [bold]c[/] progress chart (saved as a PNG)",
+            "  [bold]e[/] export my data (saved as JSON)", "  [bold]l[/] link with Discord or Slack",
+            "  [bold]o[/] leaderboard opt-out", "  [bold]f[/] forget me (delete all my data)", "  [bold]q[/] quit",
+        ]  # fmt: skip
         return "\n".join(rows)
+
+    def _stats(self) -> None:
+        """Stats, then the weakest topics as numbered choices (the reply's buttons)."""
+        reply = self._guarded(lambda: self.app.progress.stats(self.who))
+        if reply is None or not reply.actions:
+            return
+        self.out.print("  ".join(f"[bold]{i}[/] {escape(a.label)}" for i, a in enumerate(reply.actions, 1)))
+        pick = self.ask(f"Practise a topic [1-{len(reply.actions)}] or Enter for the menu: ")
+        if pick.isdigit() and 1 <= int(pick) <= len(reply.actions):
+            key = reply.actions[int(pick) - 1].key
+            self._session(lambda: self.app.buttons.press(self.who, key))
+
+    def _link(self) -> None:
+        code = self.ask("Enter the code from your other account, or press Enter to get a code for this one: ")
+        if code:
+            self._guarded(lambda: self.app.accounts.link(self.who, code))
+        else:
+            self._guarded(lambda: self.app.accounts.link_code(self.who))
+
+    def _forget(self) -> None:
+        prompt = self._guarded(lambda: self.app.accounts.forget_prompt(self.who))
+        confirm = next((a for a in prompt.actions if a.style == "danger"), None) if prompt else None
+        if confirm is None:
+            return
+        if self.ask("Type 'delete' to delete everything, or press Enter to keep it: ").lower() == "delete":
+            self._guarded(lambda: self.app.buttons.press(self.who, confirm.key))
+        else:
+            self.out.print("Nothing was deleted.")
 
     def _guarded(self, make: Callable[[], Coroutine[Any, Any, Reply]]) -> Reply | None:
         try:
@@ -140,10 +202,10 @@ class ConsoleApp:
         self.show(reply)
         return reply
 
-    def _session(self, category: str | None, *, reviews_only: bool = False) -> None:
+    def _session(self, next_question: Callable[[], Coroutine[Any, Any, Reply]]) -> None:
         """Questions one after another until the learner goes back to the menu."""
         while True:
-            reply = self._guarded(lambda: self.practice.next_question(self.who, category, reviews_only=reviews_only))
+            reply = self._guarded(next_question)
             if reply is None or reply.kind != "question":
                 return
             if not self._answer_flow(reply):

@@ -6,6 +6,7 @@ view) whose submission goes to `Practice.submit_answer`; every other verb lands 
 
 from __future__ import annotations
 
+from bot.core.accounts import Accounts
 from bot.core.actions import ActionKey
 from bot.core.errors import StaleAction
 from bot.core.practice import LearnerRef, Practice
@@ -13,8 +14,9 @@ from bot.core.replies import Reply
 
 
 class Buttons:
-    def __init__(self, practice: Practice):
+    def __init__(self, practice: Practice, accounts: Accounts):
         self.practice = practice
+        self.accounts = accounts
 
     async def press(self, who: LearnerRef, key: str, *, tenant: str | None = None) -> Reply:
         """Raises StaleAction for a key that is not ours or no longer applies (the adapter says so)."""
@@ -28,4 +30,8 @@ class Buttons:
                 return await self.practice.next_question(who, action.question_id or None, tenant=tenant)
             case "open":
                 return await self.practice.show(who, action.question_id, tenant=tenant)
+            case "topic":
+                return await self.practice.next_question(who, topic=action.question_id, tenant=tenant)
+            case "forget":
+                return await self.accounts.forget(who, key)
         raise StaleAction("that button is not one of ours")

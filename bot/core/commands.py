@@ -50,7 +50,6 @@ QOTD_HELP = (
 ADMIN_ONLY = "Only workspace admins can do that."
 DOWNLOAD_FAILED = "I could not download that file from Slack. Please share it again."
 TIME = re.compile(r"^\d{1,2}(:\d{2})?(am|pm)?$")
-CODE = re.compile(r"^\d{6}$")
 
 
 @dataclass(frozen=True)
@@ -163,7 +162,10 @@ def _leaderboard(name: str, words: list[str], lowered: list[str]) -> Command:
 
 
 def _link(name: str, words: list[str], lowered: list[str]) -> Command:
-    return Command(name, code=next((w for w in lowered if CODE.match(w)), None))
+    """Digits typed after "link" are a code to redeem, however spaced or decorated ("042 917",
+    "*042917*"); the core says when they are not one. Without digits the learner asks for a code."""
+    digits = "".join(ch for word in lowered for ch in word if ch.isdigit())
+    return Command(name, code=digits or None)
 
 
 def _export(name: str, words: list[str], lowered: list[str]) -> Command:

@@ -1,4 +1,4 @@
-"""Practice use cases: next question, reveal, write an answer, grade, stats.
+"""Practice use cases: next question, reveal, write an answer, grade (progress lives in progress.py).
 
 Each use case is one transaction. Buttons carry the card version they were built from
 (bot.core.actions); a grade computed from an older version is refused, and a repeated one is
@@ -11,7 +11,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,7 +69,8 @@ def check_filters(category: str | None, level: str | None) -> None:
         raise InvalidInput(f"Unknown level '{level}'. Choose one of: {', '.join(LEVELS)}.")
 
 
-def _schedule(card: CardRecord) -> Schedule:
+def card_schedule(card: CardRecord) -> Schedule:
+    """The FSRS state of a stored card."""
     return Schedule(card.state, card.step, card.stability, card.difficulty, card.due, card.last_review)
 
 
@@ -83,7 +84,8 @@ class Practice:
 
     # helpers -----------------------------------------------------------------------------------
     async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
-        """The learner behind a platform identity, created on first contact (shared with other use cases)."""
+        """The learner behind a platform identity (a linked identity resolves to its learner),
+        created on first contact."""
         found = await repo.learner(who.platform, who.user_id, who.workspace)
         if found is not None:
             return found
@@ -123,15 +125,23 @@ class Practice:
         *,
         reviews_only: bool = False,
         tenant: str | None = None,
+        topic: str | None = None,
     ) -> Reply:
         """Due reviews first (most overdue first), then a new question within the daily cap."""
         check_filters(category, level)
 
         def fits(q: Question | None) -> bool:
-            return q is not None and (category is None or q.category == category) and (level is None or q.level == level)
+            return (
+                q is not None
+                and (category is None or q.category == category)
+                and (level is None or q.level == level)
+                and (topic is None or topic in q.topics)
+            )
 
         async with self.store.transaction() as repo:
             view = await self.catalog.view(repo, tenant)
+            if topic is not None and not any(topic in q.topics for q in view.questions):
+                raise InvalidInput(f"There are no questions on the topic '{topic}' here.")
             learner = await self.learner(repo, who)
             today = self.today(learner)
             served, cap_reached = await self._serve(repo, view, learner.id, today, fits, reviews_only=reviews_only)
@@ -140,7 +150,7 @@ class Practice:
             else:
                 upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(view.get(c.question_id))]
                 reply = replies.nothing_due_reply(
-                    min(upcoming, default=None), today, category=category, cap_reached=cap_reached,
+                    min(upcoming, default=None), today, category=category, topic=topic, cap_reached=cap_reached,
                     reviews_only=reviews_only,
                 )  # fmt: skip
             return await self.tell_notice(repo, learner, reply)
@@ -264,7 +274,7 @@ class Practice:
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                outcome = self.scheduler.review(_schedule(card), rating, today)
+                outcome = self.scheduler.review(card_schedule(card), rating, today)
                 after = outcome.schedule
                 assert after.stability is not None and after.difficulty is not None
                 review = NewReview(
@@ -283,41 +293,6 @@ class Practice:
                     Rating(previous.rating), card.due, today, q.category if q else None
                 )
             raise StaleAction("this card was graded again since these buttons were made")
-
-    async def stats(self, who: LearnerRef, tenant: str | None = None) -> Reply:
-        async with self.store.transaction() as repo:
-            view = await self.catalog.view(repo, tenant)
-            learner = await self.learner(repo, who)
-            today = self.today(learner)
-            cards = await repo.cards(learner.id)
-            totals = await repo.review_totals(learner.id, today)
-        week = today + timedelta(days=7)
-        available = Counter(q.category for q in view.questions)
-        per = {c: {"due_today": 0, "due_week": 0, "seen": 0} for c in CATEGORIES}
-        next_due = None
-        for card in cards:
-            q = view.get(card.question_id)
-            if q is None:
-                continue
-            bucket = per[q.category]
-            bucket["seen"] += 1
-            bucket["due_today"] += card.due <= today
-            bucket["due_week"] += card.due <= week
-            if card.due > today and (next_due is None or card.due < next_due):
-                next_due = card.due
-        retention = totals.recalled / totals.recall_reviews if totals.recall_reviews else None
-        return replies.stats_reply(
-            replies.Stats(
-                today=today,
-                categories=tuple(replies.CategoryStats(c, available=available[c], **per[c]) for c in CATEGORIES),
-                reviews_total=totals.total,
-                reviews_today=totals.today,
-                retention=retention,
-                next_due=next_due,
-                new_today=sum(1 for c in cards if c.introduced_on == today),
-                new_cap=self.config.daily_new_cap,
-            )
-        )
 
     async def adopt_timezone(self, who: LearnerRef, name: str) -> bool:
         """The platform's idea of the learner's zone (e.g. their Slack profile), used only while they

@@ -171,9 +171,17 @@ def next_action(category: str | None) -> Action:
 
 
 def nothing_due_reply(
-    next_due: date | None, today: date, *, category: str | None, cap_reached: bool, reviews_only: bool
+    next_due: date | None,
+    today: date,
+    *,
+    category: str | None,
+    cap_reached: bool,
+    reviews_only: bool,
+    topic: str | None = None,
 ) -> Reply:
-    scope = f" in {category_name(category)}" if category else ""
+    scopes = [category_name(category)] if category else []
+    scopes += [topic_name(topic)] if topic else []
+    scope = f" in {' · '.join(scopes)}" if scopes else ""
     lines = [f"Nothing due{scope} right now."]
     if next_due is not None:
         lines.append(f"Your next review{scope} is on **{when(next_due, today)}**.")
@@ -184,46 +192,6 @@ def nothing_due_reply(
     elif next_due is None:
         lines.append("You have seen every question here. Try another category or level.")
     return Reply(title="All caught up", body="\n".join(lines), kind="info")
-
-
-@dataclass(frozen=True)
-class CategoryStats:
-    category: str
-    due_today: int
-    due_week: int
-    seen: int
-    available: int
-
-
-@dataclass(frozen=True)
-class Stats:
-    today: date
-    categories: tuple[CategoryStats, ...]
-    reviews_total: int
-    reviews_today: int
-    retention: float | None  # share of Good/Easy among reviews of cards past their first review
-    next_due: date | None
-    new_today: int
-    new_cap: int
-
-
-def stats_reply(s: Stats) -> Reply:
-    due_today = sum(c.due_today for c in s.categories)
-    due_week = sum(c.due_week for c in s.categories)
-    retention = f"{s.retention:.0%}" if s.retention is not None else "not yet (needs repeat reviews)"
-    fields = [
-        Field("Due today", str(due_today)),
-        Field("Due in 7 days", str(due_week)),
-        Field("Reviews", f"{s.reviews_total} ({s.reviews_today} today)"),
-        Field("Retention", retention),
-        Field("New today", f"{s.new_today} of {s.new_cap}"),
-    ]
-    for c in s.categories:
-        fields.append(
-            Field(category_name(c.category), f"{c.due_today} due · {c.seen}/{c.available} seen", inline=False)
-        )
-    body = f"Next review: {when(s.next_due, s.today)}" if s.next_due else "No reviews scheduled yet."
-    return Reply(title="Your progress", body=body, fields=tuple(fields), kind="info")
 
 
 def error_reply(exc: DomainError | InvalidBank) -> Reply:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections.abc import Iterable
 
+from matplotlib.image import imread
 from rich.console import Console
 
 from bot.adapters.console import ConsoleApp
+from bot.core.charts import HEIGHT_PX, WIDTH_PX
 from bot.core.practice import LearnerRef
 from question_bank.loader import Bank
 from storage.db import engine_for_tests
 from storage.migrate import upgrade
-from tests.conftest import make_practice
+from tests.conftest import make_app
 from tests.factories import question, small_bank
 
 
@@ -31,12 +35,16 @@ class Script:
         return self.lines.pop(0)
 
 
-def run(tmp_path, clock, lines, *, bank: Bank | None = None, end: type[BaseException] = EOFError) -> str:
+def run(
+    tmp_path, clock, lines, *, bank: Bank | None = None, end: type[BaseException] = EOFError, user: str = "tester"
+) -> str:
     engine = engine_for_tests(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
-    practice = make_practice(engine, bank or small_bank(), clock)
+    app = make_app(engine, bank or small_bank(), clock)
     out = io.StringIO()
-    app = ConsoleApp(practice, LearnerRef("console", "tester"), console=Console(file=out, width=100), read=Script(lines, end))
-    assert app.run(lambda: upgrade(engine)) == 0
+    console = ConsoleApp(
+        app, LearnerRef("console", user), console=Console(file=out, width=100), read=Script(lines, end), files_dir=tmp_path
+    )
+    assert console.run(lambda: upgrade(engine)) == 0
     return out.getvalue()
 
 
@@ -45,7 +53,7 @@ def test_a_full_round_answer_reveal_grade_then_stats(tmp_path, clock):
     assert "New question (1 of 5 today)" in text
     assert "Key points" in text and "Outline" in text
     assert "Recorded: Solid" in text and "comes back on" in text
-    assert "Reviews        1 (1 today)" in text
+    assert re.search(r"Reviews +1 \(1 today\)", text)
     assert text.rstrip().endswith("Bye! Your progress is saved.")
 
 
@@ -77,3 +85,56 @@ def test_question_text_is_not_interpreted_as_markup(tmp_path, clock):
     bank = Bank((question("db-markup", title="Use [bold]x[/bold] and [red]"),))
     text = run(tmp_path, clock, ["2", "q"], bank=bank)
     assert "[bold]x[/bold]" in text
+
+
+def saved_path(text: str, filename: str) -> str:
+    """The path the console printed for a saved file (rich may wrap long paths)."""
+    flat = "".join(text.split())
+    match = re.search(rf"to(/[\w./-]*?{re.escape(filename)})", flat)
+    assert match, text
+    return match.group(1)
+
+
+def test_stats_show_the_streak_and_a_weak_topic_can_be_practised(tmp_path, clock):
+    bank = Bank(
+        (
+            question("db-a", topics=("indexing",)),
+            question("db-b", topics=("indexing",)),
+            question("sd-a", "system_design", topics=("caching",)),
+        )
+    )
+    text = run(tmp_path, clock, ["2", "", "1", "m", "s", "1", "", "3", "m", "q"], bank=bank)
+    assert "Streak: 1 day · practised today" in text
+    assert "Mastery by category" in text and "1 Practise Indexes" in text
+    assert text.count("Recorded:") == 2  # the topic button served the second indexing question
+
+
+def test_chart_and_export_are_saved_as_files(tmp_path, clock):
+    text = run(tmp_path, clock, ["2", "", "3", "m", "c", "e", "q"])
+    chart = saved_path(text, "progress.png")
+    assert chart == str(tmp_path / "progress.png")
+    assert imread(chart).shape[:2] == (HEIGHT_PX, WIDTH_PX)
+    data = json.loads((tmp_path / "my-data.json").read_text())
+    assert saved_path(text, "my-data.json") == str(tmp_path / "my-data.json")
+    assert [r["rating"] for r in data["reviews"]] == [3] and data["identities"][0]["platform_user_id"] == "tester"
+
+
+def test_link_a_second_terminal_user_with_a_code(tmp_path, clock):
+    text = run(tmp_path, clock, ["2", "", "3", "m", "l", "", "q"], user="first")
+    code = re.search(r"\b(\d{6})\b", text.split("Your link code")[1]).group(1)
+    text = run(tmp_path, clock, ["l", "999999" if code != "999999" else "000000", "l", code, "s", "", "q"], user="second")
+    assert "That code is not right" in text
+    assert "Accounts linked" in text and re.search(r"Reviews +1 \(1 today\)", text)
+
+
+def test_forget_me_asks_first_then_deletes_everything(tmp_path, clock):
+    text = run(tmp_path, clock, ["2", "", "3", "m", "f", "", "s", "", "f", "delete", "s", "q"])
+    assert "Delete all your data?" in text and "Nothing was deleted." in text
+    assert re.search(r"Reviews +1 \(1 today\)", text)
+    assert "Your data is deleted" in text
+    assert re.search(r"Reviews +0 \(0 today\)", text.split("Your data is deleted")[1])
+
+
+def test_leaderboard_opt_out(tmp_path, clock):
+    text = run(tmp_path, clock, ["o", "y", "o", "n", "q"])
+    assert "Hidden from leaderboards" in text and "Back on the leaderboards" in text

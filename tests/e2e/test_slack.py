@@ -1,8 +1,5 @@
 """The Slack adapter end to end: real slack-bolt in HTTP mode (and Socket Mode) against the loopback
-SlackStandIn, real core use cases on a real database.
-
-Services still being built by other parts of the project (progress, accounts) are hand-written
-recording fakes here: these tests check that the adapter translates to them faithfully.
+SlackStandIn, the real core services (bot.bootstrap.build) on a real database.
 """
 
 from __future__ import annotations
@@ -10,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -22,9 +21,11 @@ from sqlalchemy import func, select
 
 from bot.adapters.slack.app import create_app
 from bot.adapters.slack.serve import web_app
-from bot.bootstrap import build
+from bot.bootstrap import App, build
+from bot.core import charts
 from bot.core.actions import ActionKey
-from bot.core.replies import File, Reply
+from bot.core.practice import LearnerRef
+from bot.core.replies import Reply
 from bot.settings import Settings
 from storage.models import (
     Card,
@@ -36,7 +37,7 @@ from storage.models import (
     slack_installations,
 )
 from tests.factories import small_bank
-from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_api import SlackStandIn, StoredFile
 from tests.fakes.slack_requests import (
     app_home_opened,
     block_actions,
@@ -51,38 +52,10 @@ SECRET = "stand-in-signing-secret"
 LEARNER, ADMIN = "U0LEARNER", "U0ADMIN"
 
 
-class Recorder:
-    """A core service owned by another part of the project: records each call, answers a Reply."""
-
-    def __init__(self, name: str, replies: dict[str, Reply] | None = None):
-        self.name = name
-        self.replies = replies or {}
-        self.calls: list[tuple[str, tuple, dict]] = []
-
-    def __getattr__(self, method: str):
-        async def call(*args: Any, **kwargs: Any) -> Reply:
-            self.calls.append((method, args, kwargs))
-            return self.replies.get(method) or Reply(title=f"{self.name}.{method} done")
-
-        return call
-
-
-@dataclass
-class SlackCore:
-    engine: Any
-    practice: Any
-    buttons: Any
-    custom: Any
-    inbound: Any
-    subscriptions: Any
-    progress: Recorder = field(default_factory=lambda: Recorder("progress"))
-    accounts: Recorder = field(default_factory=lambda: Recorder("accounts"))
-
-
 @dataclass
 class Harness:
     slack: SlackStandIn
-    core: SlackCore
+    app: App
     url: str
     session: aiohttp.ClientSession
     bolt: Any
@@ -110,6 +83,27 @@ class Harness:
         assert status == 200
         return await self.response(hook)
 
+    async def review(self, user: str = LEARNER) -> str:
+        """Ask for a databases question, reveal it and grade it Solid; returns the question id."""
+        question = await self.command("question databases", user=user)
+        graded = await self.click(await self.click(question, "reveal", user=user), "grade", 3, user=user)
+        assert header(graded) == "Recorded: Solid"
+        return ActionKey.parse(button(question, "reveal").removeprefix("ipb:")).question_id
+
+    async def dm(self, text: str, user: str = LEARNER) -> dict[str, Any]:
+        """Write to the bot in the DM; returns the message it posted back."""
+        sent = len(self.slack.calls_to("chat.postMessage"))
+        await self.send(event_callback(dm_message(text, user=user)))
+        posted = (await self.slack.wait_for("chat.postMessage", sent + 1))[sent]
+        assert posted.args["channel"] == f"D{user}"
+        return posted.args
+
+    async def uploaded(self, name: str) -> StoredFile:
+        """The file the app uploaded with files_upload_v2, once the upload is complete."""
+        await self.slack.wait_for("files.completeUploadExternal")
+        (stored,) = [f for f in self.slack.files.values() if f.name == name]
+        return stored
+
     async def response(self, hook: str) -> dict[str, Any]:
         name = hook.rsplit("/", 1)[-1]
         deadline = time.monotonic() + 5
@@ -130,8 +124,37 @@ def button(message: dict[str, Any], verb: str, rating: int | None = None) -> str
     raise AssertionError(f"no {verb} button in {message['blocks']}")
 
 
+def key_of(reply: Reply, verb: str, rating: int | None = None) -> str:
+    """The action key of a core Reply's button (what the console presses)."""
+    for action in reply.actions:
+        key = ActionKey.parse(action.key)
+        if key.verb == verb and (rating is None or key.rating == rating):
+            return action.key
+    raise AssertionError(f"no {verb} action in {reply.actions}")
+
+
 def header(message: dict[str, Any]) -> str:
     return message["blocks"][0]["text"]["text"]
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """Every mrkdwn text of a message's sections and context lines, one per line."""
+    texts = []
+    for block in message["blocks"]:
+        texts += [block["text"]["text"]] if block["type"] == "section" and "text" in block else []
+        texts += [f["text"] for f in block.get("fields", [])]
+        texts += [e["text"] for e in block.get("elements", []) if block["type"] == "context"]
+    return "\n".join(texts)
+
+
+def field(message: dict[str, Any], name: str) -> str:
+    """The value of a Reply field as rendered in a section's fields ("*Name*\\nvalue")."""
+    for block in message["blocks"]:
+        for f in block.get("fields", []):
+            title, _, value = f["text"].partition("\n")
+            if title == f"*{name}*":
+                return value
+    raise AssertionError(f"no field {name!r} in {message['blocks']}")
 
 
 async def rows(engine, model) -> int:
@@ -162,11 +185,10 @@ async def harness(engine, clock):
         slack.add_user(ADMIN, name="root", tz="Europe/Berlin", is_admin=True)
         settings = settings_for(slack)
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
-        bolt = create_app(core, settings)
+        bolt = create_app(app, settings)
         runner, base = await serve(bolt)
         try:
-            yield Harness(slack, core, base + "/slack/events", session, bolt)
+            yield Harness(slack, app, base + "/slack/events", session, bolt)
         finally:
             await runner.cleanup()
 
@@ -252,28 +274,95 @@ async def test_daily_question_commands_in_the_dm_are_stored_for_the_push_worker(
         assert (await conn.execute(select(PushTarget.active))).scalar_one() is False
 
 
-async def test_dm_commands_reach_progress_and_accounts_with_their_arguments(harness):
-    core = harness.core
-    for text in ("leaderboard all", "optout", "link 123456", "link", "export", "forget-me"):
-        await harness.send(event_callback(dm_message(text, user=LEARNER)))
-    await harness.slack.wait_for("chat.postMessage", 6)  # the DMs run concurrently: match calls by name
-    calls = {method: args for service in (core.progress, core.accounts) for method, args, _ in service.calls}
-    who = calls["leaderboard"][0]
-    assert (who.platform, who.user_id, who.workspace) == ("slack", LEARNER, "T0TEST")
-    assert calls["leaderboard"][1:] == ("slack:T0TEST", "all")
-    assert calls["set_leaderboard_opt_out"][1] is True
-    assert calls["link"][1] == "123456"
-    assert {"link_code", "export", "forget_prompt"} <= set(calls)
+# progress: stats, chart, leaderboard -----------------------------------------------------------------
+async def test_stats_shows_the_graded_review(harness):
+    qid = await harness.review()
+    stats = await harness.command("stats")
+    assert header(stats) == "Your progress" and stats["response_type"] == "ephemeral"
+    assert (field(stats, "Reviews"), field(stats, "Due today"), field(stats, "New today")) == (
+        "1 (1 today)", "0", "1 of 5",
+    )  # fmt: skip
+    assert "*Streak:* 1 day · practised today" in text_of(stats)
+    (topic,) = harness.app.bank.get(qid).topics  # type: ignore[union-attr]
+    assert button(stats, "topic") == f"ipb:topic:{topic}:0"  # its topic is the weakest: one click away
 
 
-async def test_files_in_a_reply_are_uploaded_to_the_learners_dm(harness):
-    png = Reply(title="Your chart", files=(File("progress.png", b"\x89PNG chart", "Reviews per day"),))
-    harness.core.progress.replies["chart"] = png
+async def test_chart_uploads_a_png_to_the_learners_dm(harness):
+    await harness.review()
     reply = await harness.command("chart", channel="C0GENERAL")
-    assert "direct messages" in json.dumps(reply["blocks"])  # not posted into the shared channel
-    await harness.slack.wait_for("files.completeUploadExternal")
-    (stored,) = [f for f in harness.slack.files.values() if f.name == "progress.png"]
-    assert stored.data == b"\x89PNG chart" and stored.channels == [f"D{LEARNER}"]
+    assert header(reply) == "Your progress chart"
+    assert "direct messages" in text_of(reply)  # the file is not posted into the shared channel
+    chart = await harness.uploaded("progress.png")
+    assert chart.channels == [f"D{LEARNER}"]
+    assert chart.data[:8] == b"\x89PNG\r\n\x1a\n" and chart.data[12:16] == b"IHDR"
+    assert struct.unpack(">II", chart.data[16:24]) == (charts.WIDTH_PX, charts.HEIGHT_PX)
+
+
+async def test_leaderboard_lists_who_reviewed_here_and_not_who_opted_out(harness):
+    await harness.review(LEARNER)
+    await harness.review(ADMIN)
+    hidden = await harness.dm("optout", user=ADMIN)
+    assert header(hidden) == "Hidden from leaderboards"
+    board = await harness.command("leaderboard all")
+    assert header(board) == "Leaderboard · all time"
+    assert "*1.* ada · 1 day · 1 review ← you" in text_of(board)
+    assert "root" not in text_of(board)
+
+
+# accounts: link, export, forget me -------------------------------------------------------------------
+async def test_a_link_code_from_slack_joins_a_console_learner_to_one_schedule(harness):
+    await harness.review()
+    code_reply = await harness.dm("link")
+    assert header(code_reply) == "Your link code"
+    code = re.search(r"\*(\d{6})\*", text_of(code_reply))[1]  # type: ignore[index]
+    typo = await harness.dm("link 12345")  # refused, and not taken as asking for a new code
+    assert "A link code is 6 digits" in text_of(typo)
+    console = LearnerRef("console", "ada-laptop", display_name="ada")
+    app = harness.app
+    question = await app.practice.next_question(console, "backend")  # the console learner's own review
+    revealed = await app.buttons.press(console, key_of(question, "reveal"))
+    await app.buttons.press(console, key_of(revealed, "grade", 3))
+    linked = await app.accounts.link(console, code)
+    assert linked.title == "Accounts linked"
+    stats = await harness.dm("stats")
+    assert field(stats, "Reviews") == "2 (2 today)"  # the console review now counts in Slack
+    console_stats = await app.progress.stats(console)
+    assert {f.name: f.value for f in console_stats.fields}["Reviews"] == "2 (2 today)"
+    async with app.engine.connect() as conn:
+        owners = (await conn.execute(select(func.coalesce(Learner.merged_into, Learner.id)))).scalars().all()
+    assert len(set(owners)) == 1  # both identities resolve to one learner
+
+
+async def test_export_uploads_my_data_json_with_the_review(harness):
+    qid = await harness.review()
+    reply = await harness.dm("export")
+    assert header(reply) == "Your data"
+    export = await harness.uploaded("my-data.json")
+    assert export.channels == [f"D{LEARNER}"]
+    document = json.loads(export.data)
+    assert [(r["question_id"], r["rating"], r["tenant"]) for r in document["reviews"]] == [(qid, 3, "slack:T0TEST")]
+    assert document["identities"][0]["platform_user_id"] == LEARNER
+
+
+async def test_forget_me_deletes_the_clickers_rows_after_the_confirmation(harness, engine):
+    await harness.review(LEARNER)
+    await harness.review(ADMIN)
+    counted = (Learner, Card, Review)
+    assert [await rows(engine, model) for model in counted] == [2, 2, 2]
+    prompt = await harness.command("forget-me")
+    assert header(prompt) == "Delete all your data?"
+    assert [await rows(engine, model) for model in counted] == [2, 2, 2]  # asking deletes nothing
+    done = await harness.click(prompt, "forget")
+    assert header(done) == "Your data is deleted"
+    assert [await rows(engine, model) for model in counted] == [1, 1, 1]  # the other learner keeps theirs
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(Learner.platform_user_id))).scalar_one() == ADMIN
+    again = await harness.click(prompt, "forget")  # the same button again: nothing stored, nothing to delete
+    assert header(again) == "Nothing changed" and await rows(engine, Learner) == 1
+    await harness.command("stats")  # coming back starts afresh, in the Slack profile's timezone again
+    async with engine.connect() as conn:
+        zones = dict((await conn.execute(select(Learner.platform_user_id, Learner.timezone))).all())
+    assert zones == {ADMIN: "Europe/Berlin", LEARNER: "America/New_York"}
 
 
 # admins: question of the day and custom questions ----------------------------------------------------
@@ -299,10 +388,9 @@ async def test_configured_admin_ids_count_as_admins(engine, clock):
         slack.add_user("U0HELPER")
         settings = settings_for(slack, SLACK_ADMIN_IDS="U0HELPER")
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
-        runner, base = await serve(create_app(core, settings))
+        runner, base = await serve(create_app(app, settings))
         try:
-            h = Harness(slack, core, base + "/slack/events", session, None)
+            h = Harness(slack, app, base + "/slack/events", session, None)
             await h.command("qotd set 09:00 UTC", user="U0HELPER", channel="C0QOTD")
             assert await channel_targets(engine) == [("C0QOTD", "slack:T0TEST", True)]
         finally:
@@ -357,19 +445,20 @@ async def test_a_broken_yaml_file_lists_its_problems_and_stores_nothing(harness,
 
 
 # App Home ------------------------------------------------------------------------------------------
-async def test_app_home_shows_progress_and_a_next_question_button_that_answers_in_the_dm(harness, engine):
-    harness.core.progress.replies["stats"] = Reply(title="Your progress", body="3 due today")
+async def test_app_home_shows_real_progress_and_a_next_question_button_that_answers_in_the_dm(harness, engine):
+    await harness.review()
     await harness.send(event_callback(app_home_opened(LEARNER)))
     await harness.slack.wait_for("views.publish")
     home = harness.slack.home_views[LEARNER]
     assert home["type"] == "home" and header(home) == "Your progress"
+    assert (field(home, "Reviews"), field(home, "Due today")) == ("1 (1 today)", "0")
     click = block_actions(button(home, "next"), user=LEARNER, channel="", response_url="", container_type="view")
     del click["response_url"], click["channel"]  # a click in App Home has neither
     await harness.send(click)
     (posted,) = await harness.slack.wait_for("chat.postMessage")
     assert harness.slack.calls_to("conversations.open")[0].args["users"] == LEARNER  # a DM they never opened
     assert posted.args["channel"] == f"D{LEARNER}" and header(posted.args).startswith("Question ")
-    assert await rows(engine, Card) == 1
+    assert await rows(engine, Card) == 2
 
 
 # the question of the day, clicked in a channel -------------------------------------------------------
@@ -468,8 +557,7 @@ async def test_oauth_install_stores_the_workspace_and_its_token_serves_it(engine
             SLACK_API_URL=slack.base_url, FSRS_FUZZ=False,
         )  # fmt: skip
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        core = SlackCore(app.engine, app.practice, app.buttons, app.custom, app.inbound, app.subscriptions)
-        runner, base = await serve(create_app(core, settings))
+        runner, base = await serve(create_app(app, settings))
         try:
             async with session.get(base + "/slack/install") as page:
                 assert page.status == 200
@@ -482,7 +570,7 @@ async def test_oauth_install_stores_the_workspace_and_its_token_serves_it(engine
                 assert done.status == 200, await done.text()
             (issued,) = [c for c in slack.calls_to("oauth.v2.access") if c.error is None]
             assert issued.args["code"] == "code-1"
-            h = Harness(slack, core, base + "/slack/events", session, None)
+            h = Harness(slack, app, base + "/slack/events", session, None)
             assert await rows(engine, slack_installations) == 1
             reply = await h.command("question", user="U0NEW", team="T0NEW")
             assert header(reply).startswith("Question ")

@@ -53,6 +53,7 @@ class Recorded:
     body: Any  # the JSON body (or a multipart request's payload_json), None if empty
     files: dict[str, bytes] = field(default_factory=dict)  # filename -> bytes for multipart uploads
     status: int = 200
+    response: Any = None  # the JSON the stand-in answered (e.g. the message as created or edited)
 
 
 RECORD = web.RequestKey("record", Recorded)
@@ -256,6 +257,8 @@ class DiscordStandIn:
         request[RECORD] = record
         response = await handler(request)
         record.status = response.status
+        if isinstance(response, web.Response) and response.content_type == "application/json":
+            record.response = json.loads(response.body)  # type: ignore[arg-type]
         async with self._changed:
             self.recorded.append(record)
             self._changed.notify_all()

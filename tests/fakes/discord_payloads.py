@@ -38,47 +38,56 @@ def user(user_id: int, name: str = "learner") -> dict[str, Any]:
     return {"id": str(user_id), "username": name, "global_name": name.title(), "discriminator": "0", "avatar": None}
 
 
-def text_channel(channel_id: int = CHANNEL_ID, guild_id: int = GUILD_ID, name: str = "practice") -> dict[str, Any]:
-    return {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name, "position": 0,
+def text_channel(
+    channel_id: int = CHANNEL_ID, guild_id: int = GUILD_ID, name: str = "practice", channel_type: int = 0
+) -> dict[str, Any]:
+    return {"id": str(channel_id), "type": channel_type, "guild_id": str(guild_id), "name": name, "position": 0,
             "permission_overwrites": [], "nsfw": False, "parent_id": None, "permissions": str(MEMBER)}  # fmt: skip
 
 
-def channel_option(channel_id: int, name: str = "daily") -> Option:
-    return Option(str(channel_id), CHANNEL, ("channels", text_channel(channel_id, name=name)))
+def channel_option(channel_id: int, name: str = "daily", channel_type: int = 0) -> Option:
+    """A channel picked in an option (type 0 text, 2 voice, 5 announcement)."""
+    resolved = text_channel(channel_id, name=name, channel_type=channel_type)
+    return Option(str(channel_id), CHANNEL, ("channels", resolved))
 
 
 def attachment_option(attachment: dict[str, Any]) -> Option:
     return Option(attachment["id"], ATTACHMENT, ("attachments", attachment))
 
 
-def _base(kind: int, data: dict[str, Any], user_id: int, guild_id: int | None, permissions: int) -> dict[str, Any]:
+def _base(
+    kind: int, data: dict[str, Any], user_id: int, guild_id: int | None, permissions: int, user_name: str = "learner"
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": snowflake(), "application_id": str(APPLICATION_ID), "type": kind, "token": secrets.token_urlsafe(24),
         "version": 1, "attachment_size_limit": 10 * 1024 * 1024, "data": data, "locale": "en-US",
         "app_permissions": str(MEMBER), "entitlements": [], "authorizing_integration_owners": {},
     }  # fmt: skip
     if guild_id is None:
-        payload.update(user=user(user_id), channel={"id": str(CHANNEL_ID + 1000), "type": 1}, context=1)
+        payload.update(user=user(user_id, user_name), channel={"id": str(CHANNEL_ID + 1000), "type": 1}, context=1)
     else:
         payload.update(
             guild_id=str(guild_id),
             channel=text_channel(guild_id=guild_id),
-            member={"user": user(user_id), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
-                    "mute": False, "flags": 0, "nick": None, "avatar": None, "permissions": str(permissions)},
+            member={"user": user(user_id, user_name), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                    "deaf": False, "mute": False, "flags": 0, "nick": None, "avatar": None,
+                    "permissions": str(permissions)},
             context=0,
         )  # fmt: skip
     return payload
 
 
 def slash(
-    name: str,
+    command: str,
     user_id: int,
+    /,
     *,
     guild_id: int | None = GUILD_ID,
     permissions: int = MEMBER,
+    user_name: str = "learner",
     **options: Any,
 ) -> dict[str, Any]:
-    """A slash command; `name` may be "group sub" (e.g. "qotd set"). Option types follow the values."""
+    """A slash command; `command` may be "group sub" (e.g. "qotd set"). Option types follow the values."""
     resolved: dict[str, dict[str, Any]] = {}
     built = []
     for option_name, value in options.items():
@@ -89,19 +98,19 @@ def slash(
         else:
             kind = BOOLEAN if isinstance(value, bool) else INTEGER if isinstance(value, int) else STRING
             built.append({"name": option_name, "type": kind, "value": value})
-    command, *sub = name.split(" ")
+    name, *sub = command.split(" ")
     if sub:
         built = [{"name": sub[0], "type": SUB_COMMAND, "options": built}]
-    data: dict[str, Any] = {"id": snowflake(), "name": command, "type": 1, "options": built}
+    data: dict[str, Any] = {"id": snowflake(), "name": name, "type": 1, "options": built}
     if resolved:
         data["resolved"] = resolved
     if guild_id is not None:
         data["guild_id"] = str(guild_id)
-    return _base(2, data, user_id, guild_id, permissions)
+    return _base(2, data, user_id, guild_id, permissions, user_name)
 
 
-def autocomplete(name: str, user_id: int, focused: str, value: str, **options: Any) -> dict[str, Any]:
-    payload = slash(name, user_id, **options, **{focused: value})
+def autocomplete(command: str, user_id: int, focused: str, value: str, /, **options: Any) -> dict[str, Any]:
+    payload = slash(command, user_id, **options, **{focused: value})
     for option in payload["data"]["options"]:
         if option["name"] == focused:
             option["focused"] = True

@@ -9,6 +9,7 @@ from bot.core.actions import ActionKey
 from bot.core.custom import CustomQuestionService
 from bot.core.errors import InvalidBank, InvalidInput, NotAllowed, StaleAction, UnknownQuestion
 from bot.core.practice import LearnerRef
+from bot.core.progress import Progress
 from question_bank.loader import Bank
 from storage.repositories import Store
 from tests.conftest import make_practice
@@ -137,7 +138,7 @@ async def test_remove_keeps_history_and_export_round_trips(engine, clock, custom
     await custom.remove(GUILD_A, "our-deploy-runbook", is_admin=True)
     with pytest.raises(InvalidInput):
         await custom.remove(GUILD_A, "our-deploy-runbook", is_admin=True)
-    stats = {f.name: f.value for f in (await practice.stats(who, tenant=GUILD_A)).fields}
+    stats = {f.name: f.value for f in (await Progress(practice).stats(who, tenant=GUILD_A)).fields}
     assert stats["Reviews"] == "1 (1 today)"  # history kept
     clock.advance(days=90)
     assert (await practice.next_question(who, "backend", tenant=GUILD_A, reviews_only=True)).kind == "info"

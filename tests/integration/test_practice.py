@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.core.actions import ActionKey
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
 from bot.core.practice import LearnerRef
+from bot.core.progress import Progress
 from question_bank.loader import Bank
 from storage.db import engine_for_tests
 from storage.models import Card, Review
@@ -166,7 +167,7 @@ async def test_review_survives_a_restart(db_url, bank, clock):
     engine = engine_for_tests(db_url)  # a new process, as far as the database is concerned
     practice = make_practice(engine, bank, clock)
     assert (await practice.grade(ALICE, grade_key)).title == "Already recorded"
-    stats = await practice.stats(ALICE)
+    stats = await Progress(practice).stats(ALICE)
     assert dict((f.name, f.value) for f in stats.fields)["Reviews"].startswith("1 ")
     clock.advance(days=40)
     back = await practice.next_question(ALICE, reviews_only=True)
@@ -189,25 +190,13 @@ async def test_questions_removed_from_the_bank_keep_their_history(engine, clock)
         await practice.reveal(ALICE, ActionKey("reveal", "db-d", 1).encode())
 
 
-async def test_stats_counts_due_reviews_and_retention(practice, clock):
-    for rating in (3, 3):
-        await answer(practice, ALICE, await practice.next_question(ALICE, "databases"), rating)
-    clock.advance(days=60)
-    for rating in (4, 1):  # second reviews: one recalled, one missed
-        await answer(practice, ALICE, await practice.next_question(ALICE, "databases", reviews_only=True), rating)
-    fields = {f.name: f.value for f in (await practice.stats(ALICE)).fields}
-    assert fields["Reviews"] == "4 (2 today)"
-    assert fields["Retention"] == "50%"
-    assert fields["Databases"].endswith("2/4 seen")
-
-
 async def test_learners_are_separate(practice, engine):
     bob = LearnerRef("discord", "123")
     a = await practice.next_question(ALICE, "databases", "senior")
     b = await practice.next_question(bob, "databases", "senior")
     assert qid(a) == qid(b) == "db-d"
     await answer(practice, ALICE, a, 3)
-    bob_stats = {f.name: f.value for f in (await practice.stats(bob)).fields}
+    bob_stats = {f.name: f.value for f in (await Progress(practice).stats(bob)).fields}
     assert bob_stats["Reviews"] == "0 (0 today)"
     graded = await answer(practice, bob, b, 1)  # bob's own card, still at version 0
     assert graded.kind == "graded"
@@ -269,11 +258,8 @@ async def test_bad_timezone_is_refused_with_a_clear_message(practice):
     assert "Mars/Olympus_Mons" in err.value.message and "IANA" in err.value.message
 
 
-async def test_buttons_route_every_verb_and_record_where_a_grade_happened(engine, bank, clock):
-    from bot.core.buttons import Buttons
-
-    practice = make_practice(engine, bank, clock)
-    buttons = Buttons(practice)
+async def test_buttons_route_every_verb_and_record_where_a_grade_happened(app, engine):
+    buttons = app.buttons
     first = await buttons.press(ALICE, ActionKey("next", "databases", 0).encode(), tenant="discord:1")
     assert first.kind == "question"
     revealed = await buttons.press(ALICE, key(first, "reveal"), tenant="discord:1")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.core.accounts import Accounts
 from bot.core.actions import ActionKey
 from bot.core.buttons import Buttons
 from bot.core.ports import DeliveryFailed
@@ -94,7 +95,7 @@ async def test_a_learner_gets_one_question_at_their_local_time_with_the_usual_fl
     assert reply.kind == "question" and qid(reply).startswith("sd-") and "Daily question" in reply.footer
     # The pushed buttons are ordinary ones: reveal and grade feed the learner's own schedule.
     reveal = next(a.key for a in reply.actions if a.key.startswith("reveal:"))
-    buttons = Buttons(practice)
+    buttons = Buttons(practice, Accounts(practice))
     revealed = await buttons.press(ANNA, reveal)
     grade = next(a.key for a in revealed.actions if ActionKey.parse(a.key).rating == 3)
     assert (await buttons.press(ANNA, grade)).title == "Recorded: Solid"
@@ -297,7 +298,7 @@ async def test_a_qotd_click_gives_each_clicker_their_own_flow(subs, pushes, fake
     await subs.qotd_set(ADMIN, tenant="discord:7", channel_id="C1", time="09:00", timezone="UTC", is_admin=True)
     await drain(pushes)
     (action,) = fake.posted[0].reply.actions
-    buttons = Buttons(practice)
+    buttons = Buttons(practice, Accounts(practice))
     for who in (ANNA, LearnerRef("discord", "2002")):
         mine = await buttons.press(who, action.key, tenant="discord:7")
         assert mine.kind == "question" and any(a.key.startswith("reveal:") for a in mine.actions)

@@ -36,6 +36,9 @@ from bot.core.errors import InvalidInput
         ("optin", Command("optin")),
         ("link", Command("link")),
         ("link 123456", Command("link", code="123456")),
+        ("link 042 917", Command("link", code="042917")),  # as read aloud or copied with its bold
+        ("link *042917*.", Command("link", code="042917")),
+        ("link 12345", Command("link", code="12345")),  # a typo is refused by the core, not taken as "link"
         ("export", Command("export")),
         ("export questions", Command("export", subject="questions")),
         ("forget-me", Command("forget-me")),

@@ -145,3 +145,28 @@ def test_unknown_kind_and_style_fall_back_quietly():
     embed, view = render.render(Reply(title="x", kind="mystery", actions=(Action("go", "next::0", "weird"),)))
     assert embed.colour is None
     assert view.children[0].item.style is discord.ButtonStyle.secondary
+
+
+def test_a_shared_question_offers_one_button_that_opens_a_private_copy():
+    reply = question_reply(question("db-a"), 3, status="New question")
+    shared = render.shared(reply)
+    assert [(a.label, a.key) for a in shared.actions] == [(render.OPEN_LABEL, "open:db-a:0")]
+    assert (shared.title, shared.body, shared.fields) == (reply.title, reply.body, reply.fields)
+    info = Reply(title="All caught up")
+    assert render.shared(info) is info
+
+
+@pytest.mark.parametrize(
+    ("code", "words"), [(50007, "DMs are closed"), (50278, "no longer share a server"), (None, "just now")]
+)
+def test_a_failed_confirmation_dm_says_why_and_that_nothing_was_lost(code, words):
+    reply = Reply(title="Subscribed", body="Daily at 08:30.")
+    noted = render.dm_failed(reply, code)
+    assert noted.title == "Subscribed" and noted.body == reply.body
+    assert words in noted.fields[-1].value and render.DM_KEPT in noted.fields[-1].value
+
+
+def test_a_bank_export_is_a_yaml_attachment():
+    reply = render.bank_export("schema_version: 1\nquestions: []\n")
+    [attached] = render.attachments(reply)
+    assert attached.filename == "questions.yaml" and attached.fp.read().startswith(b"schema_version: 1")

@@ -63,6 +63,11 @@ def test_user_text_cannot_mention_anyone():
     assert payload["text"].startswith("&lt;!channel&gt;")
 
 
+def test_the_notification_text_is_mrkdwn_too():
+    payload = message_payload(Reply(title="Your link code", body="**042917**\nEnter it within 10 minutes."))
+    assert payload["text"] == "Your link code: *042917*"
+
+
 def test_markdown_becomes_mrkdwn():
     assert mrkdwn("**bold** and _italic_\n• a bullet") == "*bold* and _italic_\n• a bullet"
     assert mrkdwn("a < b && c > d") == "a &lt; b &amp;&amp; c &gt; d"

@@ -14,7 +14,8 @@ from typing import Any
 
 import discord
 
-from bot.core.replies import Field, Reply
+from bot.core.actions import ActionKey
+from bot.core.replies import Action, Field, File, Reply
 
 PREFIX = "ipb:"  # every custom_id the bot owns is PREFIX + an ActionKey
 TEMPLATE = r"ipb:(?P<key>.+)"
@@ -43,9 +44,29 @@ STYLES = {
     "success": discord.ButtonStyle.success,
     "danger": discord.ButtonStyle.danger,
 }
+NO_MENTIONS: dict[str, Any] = {"parse": []}
+
+# What only Discord shows. Everything else comes from the core's replies.
 HINTS_FIELD = "What the buttons mean"
 ANSWER_FIELD = "Your answer"
-NO_MENTIONS: dict[str, Any] = {"parse": []}
+ANSWER_TITLE = "Your answer"  # the form: title at most 45 characters, label 45, placeholder 100
+ANSWER_LABEL = "Answer as you would in the interview"
+ANSWER_PLACEHOLDER = "Write freely; the key points come next so you can compare and grade yourself."
+OPEN_LABEL = "Practise this"
+MANAGE_SERVER_ONLY = "Only members with the Manage Server permission can do that."
+SERVER_ONLY = "That works in a server, not in direct messages."
+BAD_CHANNEL = "Choose a text or announcement channel."
+DM_FIELD = "Direct message"
+DM_REFUSED = {
+    50007: "I could not send you a direct message: your DMs are closed to me. Allow direct messages from "
+    "this server's members (server menu > Privacy Settings) so your daily question can reach you.",
+    50278: "I could not send you a direct message because we no longer share a server. Join a server "
+    "I am in so your daily question can reach you.",
+}
+DM_FAILED = "I could not send you a direct message just now; your daily question will still try."
+DM_KEPT = "Your subscription is saved either way."
+EXPORT_TITLE = "This server's questions"
+EXPORT_BODY = "Every question this server added, in the import format: edit it and bring it back with `/bank import`."
 
 
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
@@ -153,3 +174,27 @@ def with_answer(reply: Reply, text: str) -> Reply:
     if not shown:
         return reply
     return replace(reply, fields=(Field(ANSWER_FIELD, clip(shown, FIELD_VALUE_MAX), inline=False), *reply.fields))
+
+
+def shared(reply: Reply) -> Reply:
+    """A question posted for the whole channel: one button that gives each clicker their own private
+    copy, built from their own card (buttons carrying one learner's card version would fail for others)."""
+    keys = [ActionKey.parse(a.key) for a in reply.actions]
+    question_id = next((k.question_id for k in keys if k.verb in ("reveal", "answer")), None)
+    if question_id is None:
+        return reply
+    return replace(reply, actions=(Action(OPEN_LABEL, ActionKey("open", question_id, 0).encode(), "primary"),))
+
+
+def dm_failed(reply: Reply, code: int | None) -> Reply:
+    """The use case's reply, with why its confirmation could not reach the learner's DMs."""
+    note = f"{DM_REFUSED.get(code or 0, DM_FAILED)} {DM_KEPT}"
+    return replace(reply, fields=(*reply.fields, Field(DM_FIELD, note, inline=False)))
+
+
+def bank_export(yaml_text: str) -> Reply:
+    return Reply(
+        title=EXPORT_TITLE,
+        body=EXPORT_BODY,
+        files=(File("questions.yaml", yaml_text.encode("utf-8"), "Questions in the import format"),),
+    )

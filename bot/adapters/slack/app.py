@@ -103,7 +103,7 @@ class SlackBot:
         self.core = core
         self.directory = Directory(settings.slack_admin_ids)
         self.outbox = Outbox(retry_handlers())
-        self._zone_checked: set[tuple[str, str]] = set()
+        self._zone_checked: set[tuple[str, str]] = set()  # (team, user) whose profile zone was offered
 
     def register(self, app: AsyncApp) -> None:
         app.middleware(self.drop_redeliveries)
@@ -157,11 +157,17 @@ class SlackBot:
             user["id"], channel=channel if in_dm else None, response_url=body.get("response_url"), in_dm=in_dm
         )
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
-        if self._verb(key) == "answer":  # the modal must open within 3 s of the click: no lookups first
+        verb = self._verb(key)
+        if verb == "answer":  # the modal must open within 3 s of the click: no lookups first
             await self._answer(client, to, lambda: self._open_answer_box(client, body, key, to))
             return
-        req = await self._request(client, user["id"], team, to, user.get("username", ""))
+        forget = verb == "forget"  # adopting a zone would store the learner again before deleting them
+        req = await self._request(client, user["id"], team, to, user.get("username", ""), adopt_zone=not forget)
         await self._answer(client, req.to, lambda: self.core.buttons.press(req.who, key, tenant=req.tenant))
+        if forget:
+            # The learner and every identity linked to it may be gone: whoever comes back is a first
+            # contact again and starts in their Slack profile's timezone.
+            self._zone_checked.clear()
 
     async def on_answer(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -277,12 +283,14 @@ class SlackBot:
         except DomainError:
             return ""  # buttons.press explains a key that is not ours
 
-    async def _request(self, client: AsyncWebClient, user: str, team: str, to: Destination, name: str = "") -> Request:
+    async def _request(
+        self, client: AsyncWebClient, user: str, team: str, to: Destination, name: str = "", *, adopt_zone: bool = True
+    ) -> Request:
         """Who is asking, named as in their Slack profile. On first contact a learner without a chosen
         zone starts with their profile's (checked once per process)."""
         person = await self.directory.person(client, team, user)
         who = LearnerRef("slack", user, team, (person.name if person else "") or name)
-        if person is not None and (team, user) not in self._zone_checked:
+        if adopt_zone and person is not None and (team, user) not in self._zone_checked:
             self._zone_checked.add((team, user))
             if person.timezone:
                 await self.core.practice.adopt_timezone(who, person.timezone)

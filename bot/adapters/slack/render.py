@@ -159,10 +159,11 @@ def blocks(reply: Reply, *, extra_actions: Iterable[Action] = (), limit: int = M
 
 
 def fallback_text(reply: Reply) -> str:
-    """The notification and screen-reader text: the title and the body's first line, escaped."""
+    """The notification and screen-reader text: the title and the body's first line, escaped, with
+    the body's markdown as mrkdwn (a notification never shows a raw `**`)."""
     first_line = reply.body.strip().split("\n", 1)[0]
-    text = f"{reply.title}: {first_line}" if first_line else reply.title
-    return clip(escape(text), FALLBACK_LIMIT)
+    title = escape(reply.title)
+    return clip(f"{title}: {mrkdwn(first_line)}" if first_line else title, FALLBACK_LIMIT)
 
 
 def message_payload(reply: Reply) -> dict[str, Any]:

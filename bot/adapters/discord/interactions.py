@@ -1,0 +1,182 @@
+"""How every interaction is answered: who is asking, the 3-second acknowledgement, where the reply
+goes, and the one place domain errors become friendly text.
+
+Slash commands, buttons and the answer form all come through here, so the rules hold everywhere:
+acknowledge first (the database may take longer than Discord's 3 s), replies private unless asked
+otherwise, allowed_mentions none on every message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+import discord
+
+from bot.adapters.discord import render
+from bot.core.actions import ActionKey
+from bot.core.errors import DomainError, InvalidBank
+from bot.core.practice import MAX_ANSWER_CHARS, LearnerRef
+from bot.core.replies import Reply, error_reply
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+ANSWER_FIELD_ID = "answer"
+
+
+def learner(interaction: discord.Interaction) -> LearnerRef:
+    """Discord user ids are global, so the workspace is empty: one learner across servers."""
+    user = interaction.user
+    return LearnerRef("discord", str(user.id), "", display_name=user.display_name)
+
+
+def tenant(interaction: discord.Interaction) -> str | None:
+    """The server whose own questions and leaderboard apply; None in a DM."""
+    return f"discord:{interaction.guild_id}" if interaction.guild_id else None
+
+
+def is_admin(interaction: discord.Interaction) -> bool:
+    """Manage Server, as Discord computed it for this member; the core checks it again."""
+    return interaction.guild_id is not None and interaction.permissions.manage_guild
+
+
+async def outcome(work: Coroutine[Any, Any, Reply]) -> Reply:
+    """The use case's reply, or the friendly text for what went wrong: the one translation point."""
+    try:
+        return await work
+    except (DomainError, InvalidBank) as exc:
+        return error_reply(exc)
+    except Exception:
+        log.exception("an interaction failed")
+        return error_reply(DomainError())  # the generic "Something went wrong. Nothing was changed."
+
+
+async def _acknowledged(acknowledge: Coroutine[Any, Any, Any], work: Coroutine[Any, Any, Reply]) -> Reply:
+    """Acknowledge first, then run the use case; if acknowledging fails, the use case never starts."""
+    try:
+        await acknowledge
+    except BaseException:
+        work.close()
+        raise
+    return await outcome(work)
+
+
+async def _send_private(interaction: discord.Interaction, reply: Reply) -> None:
+    embed, view = render.render(reply)
+    options: dict[str, Any] = {"ephemeral": True, "allowed_mentions": NO_MENTIONS, "files": render.attachments(reply)}
+    if embed is not None:
+        options["embed"] = embed
+    if view is not None:
+        options["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**options)
+    else:
+        await interaction.response.send_message(**options)
+
+
+async def _fill(interaction: discord.Interaction, reply: Reply) -> None:
+    """Replace the acknowledged message (the "thinking" one, or the clicked one) with the reply."""
+    embed, view = render.render(reply)
+    await interaction.edit_original_response(
+        embed=embed, view=view, attachments=render.attachments(reply), allowed_mentions=NO_MENTIONS
+    )
+
+
+async def refuse(interaction: discord.Interaction, error: DomainError) -> None:
+    """Refused before any work started (e.g. a member without Manage Server): said privately."""
+    await _send_private(interaction, error_reply(error))
+
+
+# slash commands ---------------------------------------------------------------------------------
+async def respond(interaction: discord.Interaction, work: Coroutine[Any, Any, Reply], *, public: bool = False) -> None:
+    """Acknowledge at once, run the use case, then show its reply (privately unless `public`)."""
+    reply = await _acknowledged(interaction.response.defer(ephemeral=not public, thinking=True), work)
+    if not public:
+        await _fill(interaction, reply)
+    elif reply.kind == "question":
+        await _fill(interaction, render.shared(reply))
+    else:  # "all caught up" or an error is for the caller alone, not the channel
+        await interaction.delete_original_response()
+        await _send_private(interaction, reply)
+
+
+# buttons ----------------------------------------------------------------------------------------
+class AnswerForm(discord.ui.Modal):
+    """The text box behind "Write an answer". Its custom_id carries the button's key, so the
+    submission is handled from the id alone (see `submit`), like the buttons: it survives a restart."""
+
+    answer: discord.ui.TextInput = discord.ui.TextInput(
+        label=render.ANSWER_LABEL,
+        style=discord.TextStyle.paragraph,
+        placeholder=render.ANSWER_PLACEHOLDER,
+        max_length=MAX_ANSWER_CHARS,
+        custom_id=ANSWER_FIELD_ID,
+    )
+
+    def __init__(self, key: str):
+        super().__init__(title=render.ANSWER_TITLE, custom_id=render.PREFIX + key, timeout=None)
+
+
+async def open_answer_form(interaction: discord.Interaction, key: str) -> None:
+    form = AnswerForm(key)
+    await interaction.response.send_modal(form)
+    form.stop()  # discord.py would otherwise hold it in memory until submitted, and lose it on a restart
+
+
+async def press(interaction: discord.Interaction, work: Coroutine[Any, Any, Reply]) -> None:
+    """A button other than "answer". On a private message the reply replaces it (grading removes the
+    grade buttons); key points come as a new message so the question stays readable above them; a
+    public message (question of the day) is never changed: each clicker gets a private reply."""
+    message = interaction.message
+    on_private = message is not None and message.flags.ephemeral
+    # On a private message: a deferred update of the clicked message; else a private "thinking" one.
+    if on_private:
+        acknowledge = interaction.response.defer()
+    else:
+        acknowledge = interaction.response.defer(ephemeral=True, thinking=True)
+    reply = await _acknowledged(acknowledge, work)
+    if on_private and reply.kind in ("reveal", "error"):
+        await _send_private(interaction, reply)
+    else:
+        await _fill(interaction, reply)
+
+
+def answer_key(interaction: discord.Interaction) -> str | None:
+    """The ActionKey of a submitted answer form, None for anything that is not ours."""
+    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    custom_id = str(data.get("custom_id", ""))
+    if interaction.type is not discord.InteractionType.modal_submit or not custom_id.startswith(render.PREFIX):
+        return None
+    key = custom_id.removeprefix(render.PREFIX)
+    return key if parse_verb(key) == "answer" else None
+
+
+def submitted_text(interaction: discord.Interaction) -> str:
+    """The answer field's value, wherever the form layout nests it (action row or label)."""
+    pending: list[Any] = list((interaction.data or {}).get("components", []))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("custom_id") == ANSWER_FIELD_ID and "value" in node:
+                return str(node["value"])
+            pending.extend(node.get("components", []))
+            if "component" in node:
+                pending.append(node["component"])
+    return ""
+
+
+async def submit(interaction: discord.Interaction, work: Coroutine[Any, Any, Reply], text: str) -> None:
+    """The learner's answer: key points to compare, with their own text echoed (escaped) above them.
+    Echoed on failure too, so a stale form never loses what they wrote."""
+    reply = await _acknowledged(interaction.response.defer(ephemeral=True, thinking=True), work)
+    await _fill(interaction, render.with_answer(reply, text))
+
+
+def parse_verb(key: str) -> str:
+    """The verb of a clicked key, "" for a malformed one (the core then says it is not ours)."""
+    try:
+        return ActionKey.parse(key).verb
+    except DomainError:
+        return ""

@@ -1,0 +1,242 @@
+"""One learner across platforms, and the learner's own data: link codes, export, forget me.
+
+Linking: an identity asks for a code (6 digits, valid 10 minutes, single use, stored only as a
+hash) and another identity redeems it. The redeeming side is merged into the code's learner: its
+identities resolve there from then on, its cards and reviews move over, and where both sides had a
+card for the same question the one reviewed most recently is kept and the other's reviews are
+re-pointed to it, so every review survives. Redemptions are rate-limited per learner against
+guessing: a million codes against 5 failed tries per 15 minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.core.actions import ActionKey
+from bot.core.errors import DomainError, InvalidInput, NotAllowed, StaleAction
+from bot.core.practice import LearnerRef, Practice
+from bot.core.replies import Action, File, Reply
+from storage.repositories import CardRecord, LearnerRecord, Repository
+
+CODE_DIGITS = 6
+CODE_LIFETIME = timedelta(minutes=10)
+CODE_DRAWS = 5  # a fresh draw when a code collides with another learner's live one
+MAX_FAILED_ATTEMPTS = 5
+ATTEMPT_WINDOW = timedelta(minutes=15)
+EXPORT_FORMAT = 1
+
+
+def code_hash(code: str) -> str:
+    """Codes are stored hashed, so reading the database does not hand out live codes."""
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def reviewed_later(a: CardRecord, b: CardRecord) -> bool:
+    return (a.last_review or date.min) > (b.last_review or date.min)
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A redemption that failed: raised after the transaction commits, so a wrong guess is counted."""
+
+    error: DomainError
+    counts: bool  # a failed guess, counted against the rate limit
+
+
+class Accounts:
+    def __init__(self, practice: Practice):
+        self.practice = practice
+
+    # linking ----------------------------------------------------------------------------------
+    async def link_code(self, who: LearnerRef) -> Reply:
+        """A new code for this learner; it replaces any unused one they had."""
+        now = self.practice.clock.now()
+        async with self.practice.store.transaction() as repo:
+            learner = await self.practice.learner(repo, who)
+            for _ in range(CODE_DRAWS):
+                code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+                if await repo.replace_link_code(learner.id, code_hash(code), now + CODE_LIFETIME, now):
+                    return link_code_reply(code)
+        raise InvalidInput(BUSY)
+
+    async def link(self, who: LearnerRef, code: str) -> Reply:
+        """Redeem a code from another identity: this identity's learner joins the code's learner."""
+        digits = "".join(code.split())
+        if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits):
+            raise InvalidInput(NOT_A_CODE)
+        now = self.practice.clock.now()
+        async with self.practice.store.transaction() as repo:
+            me = await self.practice.learner(repo, who)
+            await repo.lock_learner(me.id)
+            failures = await repo.failed_link_attempts(me.id, now - ATTEMPT_WINDOW)
+            if len(failures) >= MAX_FAILED_ATTEMPTS:
+                retry_at = failures[-MAX_FAILED_ATTEMPTS] + ATTEMPT_WINDOW
+                outcome: Reply | _Refusal = _Refusal(NotAllowed(too_many_attempts(retry_at - now)), counts=False)
+            else:
+                outcome = await self._redeem(repo, me, code_hash(digits), now)
+                if isinstance(outcome, _Refusal) and outcome.counts:
+                    await repo.record_link_attempt(me.id, now, succeeded=False)
+        if isinstance(outcome, _Refusal):
+            raise outcome.error
+        return outcome
+
+    async def _redeem(self, repo: Repository, me: LearnerRecord, digest: str, now: datetime) -> Reply | _Refusal:
+        codes = await repo.link_codes(digest)
+        live = [c for c in codes if c.used_at is None and c.expires_at > now]
+        if not live:
+            if any(c.used_at is not None for c in codes):
+                return _Refusal(InvalidInput(CODE_USED), counts=True)
+            return _Refusal(InvalidInput(CODE_EXPIRED if codes else CODE_WRONG), counts=True)
+        code = live[0]
+        if code.learner_id == me.id:
+            return _Refusal(InvalidInput(ALREADY_LINKED), counts=False)
+        if not await repo.use_link_code(code.id, now):  # redeemed a moment ago by someone else
+            return _Refusal(InvalidInput(CODE_USED), counts=True)
+        keep = await repo.learner_by_id(code.learner_id)
+        assert keep is not None  # a learner's codes go when the learner goes
+        reply = await self._merge(repo, keep, me)
+        await repo.record_link_attempt(keep.id, now, succeeded=True)
+        return reply
+
+    async def _merge(self, repo: Repository, keep: LearnerRecord, merged: LearnerRecord) -> Reply:
+        """Fold `merged` into `keep`: one card per question (the most recently reviewed), all reviews."""
+        theirs = {c.question_id: c for c in await repo.cards(keep.id)}
+        shared = 0
+        for card in await repo.cards(merged.id):
+            other = theirs.get(card.question_id)
+            if other is None:
+                continue
+            newer, older = (card, other) if reviewed_later(card, other) else (other, card)
+            # Grade keys carry the card version: continuing past both versions never repeats one.
+            await repo.fold_card(older.id, newer.id, max(card.version, other.version))
+            shared += 1
+        if keep.timezone is None and merged.timezone is not None:
+            await repo.set_timezone(keep.id, merged.timezone)
+        if merged.leaderboard_opt_out and not keep.leaderboard_opt_out:
+            await repo.set_leaderboard_opt_out(keep.id, True)  # hidden stays hidden
+        moved = await repo.merge_learner(merged.id, keep.id)
+        return linked_reply(moved.cards, moved.reviews, shared, dm_dropped=moved.dm_dropped)
+
+    # the learner's own data -------------------------------------------------------------------
+    async def export(self, who: LearnerRef) -> Reply:
+        """Everything stored about the learner, as JSON: learner, identities, cards, reviews, subscriptions."""
+        now = self.practice.clock.now()
+        async with self.practice.store.transaction() as repo:
+            learner = await self.practice.learner(repo, who)
+            rows = await repo.export_rows(learner.id)
+        document = {"format": EXPORT_FORMAT, "exported_at": now, **rows, "learner": rows["learner"][0]}
+        data = json.dumps(document, indent=2, ensure_ascii=False, default=_json_value).encode("utf-8")
+        return export_reply(File("my-data.json", data, EXPORT_DESCRIPTION), rows)
+
+    async def forget_prompt(self, who: LearnerRef) -> Reply:
+        """Ask first. The button names the learner (id and creation second), so it deletes only what it
+        was shown for, even where a database reuses a deleted learner's id (SQLite without AUTOINCREMENT)."""
+        async with self.practice.store.transaction() as repo:
+            learner = await repo.learner(who.platform, who.user_id, who.workspace)
+        if learner is None:
+            return Reply(title="Nothing stored", body=NOTHING_STORED, kind="info")
+        return forget_prompt_reply(ActionKey("forget", str(learner.id), _stamp(learner)).encode())
+
+    async def forget(self, who: LearnerRef, key: str) -> Reply:
+        """Delete everything about the clicker: every linked identity, cards, reviews, daily pushes,
+        link codes and attempts."""
+        action = ActionKey.parse(key)
+        if action.verb != "forget":
+            raise StaleAction("that button is not a delete button")
+        async with self.practice.store.transaction() as repo:
+            learner = await repo.learner(who.platform, who.user_id, who.workspace)
+            if learner is None:
+                raise StaleAction("your data is already deleted")
+            if (str(learner.id), _stamp(learner)) != (action.question_id, action.version):
+                raise StaleAction("this confirmation was made for another account")
+            deleted = await repo.forget_learner(learner.id)
+        return forgotten_reply(deleted)
+
+
+def _stamp(learner: LearnerRecord) -> int:
+    return int(learner.created_at.timestamp())
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot export {type(value).__name__}")
+
+
+# What the learner reads ------------------------------------------------------------------------
+NOT_A_CODE = "A link code is 6 digits, like 042917. Ask for one with the link command on your other account."
+CODE_WRONG = "That code is not right. Check the 6 digits, or ask for a new code on your other account."
+CODE_EXPIRED = "That code has expired (codes last 10 minutes). Ask for a new one on your other account."
+CODE_USED = "That code was already used (each code works once). Ask for a new one on your other account."
+ALREADY_LINKED = "That code belongs to this account (or one already linked to it). Enter it on the account to link."
+BUSY = "Too many link codes are in use right now. Please try again in a minute."
+NOTHING_STORED = "There is nothing stored about you."
+EXPORT_DESCRIPTION = "Everything stored about you, as JSON"
+
+
+def too_many_attempts(wait: timedelta) -> str:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return f"Too many wrong codes. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def link_code_reply(code: str) -> Reply:
+    return Reply(
+        title="Your link code",
+        body=(
+            f"**{code}**\n"
+            "Enter it with the link command on your other account (Discord, Slack or the terminal) "
+            "within 10 minutes. It works once. Both accounts then share one schedule and one history."
+        ),
+        footer="Never share this code: whoever enters it joins their account to yours",
+        kind="info",
+    )
+
+
+def linked_reply(cards: int, reviews: int, shared: int, *, dm_dropped: bool) -> Reply:
+    lines = [
+        "This account and your other one are now one learner with one schedule.",
+        f"Brought over: {cards} question(s) and {reviews} review(s); every review is kept.",
+    ]
+    if shared:
+        lines.append(f"{shared} question(s) were on both: the schedule reviewed most recently is kept.")
+    if dm_dropped:
+        lines.append("You had a daily question on both accounts; the one set up from this account is stopped.")
+    return Reply(title="Accounts linked", body="\n".join(lines), kind="info")
+
+
+def export_reply(file: File, rows: dict[str, list[dict[str, Any]]]) -> Reply:
+    body = (
+        f"{len(rows['cards'])} question(s), {len(rows['reviews'])} review(s), "
+        f"{len(rows['identities'])} linked account(s), {len(rows['subscriptions'])} daily question(s).\n"
+        "The file includes the answers you wrote: keep it somewhere private."
+    )
+    return Reply(title="Your data", body=body, files=(file,), kind="info")
+
+
+def forget_prompt_reply(key: str) -> Reply:
+    return Reply(
+        title="Delete all your data?",
+        body=(
+            "This deletes everything stored about you, on every linked account: your schedule, every "
+            "review and written answer, daily questions and link codes. It cannot be undone.\n"
+            "Export your data first if you want a copy."
+        ),
+        actions=(Action("Delete all my data", key, "danger", hint="Deletes everything about you, for good"),),
+        kind="info",
+    )
+
+
+def forgotten_reply(deleted: dict[str, int]) -> Reply:
+    body = (
+        f"Deleted {deleted['reviews']} review(s), {deleted['cards']} question(s), "
+        f"{deleted['learners']} account(s) and {deleted['push_targets']} daily question(s). "
+        "Nothing about you is stored any more; using the bot again starts afresh."
+    )
+    return Reply(title="Your data is deleted", body=body, kind="info")

@@ -1,0 +1,94 @@
+"""The progress chart as a PNG: a GitHub-style review heatmap (weeks x weekdays) over a due forecast.
+
+Drawn headless with matplotlib's Agg canvas on a Figure of its own: no pyplot, so no global figure
+state, and safe to call from a worker thread. matplotlib is imported inside the function: it is
+heavy, and only the chart needs it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+WIDTH_PX, HEIGHT_PX, DPI = 800, 600, 100
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+GREEN, EMPTY = "#216e39", "#ebedf0"
+
+
+@dataclass(frozen=True)
+class ChartData:
+    today: date
+    first_day: date  # a Monday: the heatmap's first column starts here and its last holds today
+    reviews: Mapping[date, int]  # reviews per local day (days without reviews may be absent)
+    forecast: tuple[int, ...]  # cards due per day from today on; overdue ones count today
+
+    @property
+    def weeks(self) -> int:
+        return (self.today - self.first_day).days // 7 + 1
+
+    def heatmap_total(self) -> tuple[int, int]:
+        """(reviews, days practised) inside the heatmap."""
+        shown = [n for day, n in self.reviews.items() if self.first_day <= day <= self.today and n]
+        return sum(shown), len(shown)
+
+
+def render_png(data: ChartData) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
+    canvas = FigureCanvasAgg(fig)
+    heat, bars = fig.subplots(2, 1, height_ratios=(1, 1.1))
+    _heatmap(heat, data)
+    _forecast(bars, data)
+    out = io.BytesIO()
+    canvas.print_png(out, metadata={"Software": None})  # no version stamp: same data, same bytes
+    return out.getvalue()
+
+
+def _heatmap(ax: Any, data: ChartData) -> None:
+    import numpy as np
+    from matplotlib.colors import LinearSegmentedColormap
+
+    grid = np.full((7, data.weeks), np.nan)  # rows Monday..Sunday, columns weeks; future days stay empty
+    for offset in range((data.today - data.first_day).days + 1):
+        day = data.first_day + timedelta(days=offset)
+        grid[day.weekday(), offset // 7] = data.reviews.get(day, 0)
+    cmap = LinearSegmentedColormap.from_list("reviews", [EMPTY, "#9be9a8", "#40c463", GREEN]).with_extremes(bad="white")
+    top = max(1.0, float(np.nanmax(grid)))
+    ax.pcolormesh(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=top, edgecolors="white", linewidth=2)
+    ax.set_aspect("equal")
+    ax.invert_yaxis()
+    ax.set_yticks([0.5, 2.5, 4.5], ["Mon", "Wed", "Fri"])
+    months = [
+        (week, start.strftime("%b"))
+        for week in range(data.weeks)
+        # a month is named at its first Monday; the first column too, unless that is a week away
+        if (start := data.first_day + timedelta(weeks=week)).day <= 7 or (week == 0 and start.day <= 21)
+    ]
+    ax.set_xticks([week + 0.5 for week, _ in months], [label for _, label in months])
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    reviews, days = data.heatmap_total()
+    ax.set_title(f"Reviews per day, last {data.weeks} weeks: {reviews} reviews on {days} days", loc="left")
+
+
+def _forecast(ax: Any, data: ChartData) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.bar(range(len(data.forecast)), data.forecast, color=GREEN, width=0.8)
+    ticks = list(range(0, len(data.forecast), 7))
+    labels = ["today" if t == 0 else f"{data.today + timedelta(days=t):%d %b}" for t in ticks]
+    ax.set_xticks(ticks, labels)
+    ax.set_xlim(-0.6, len(data.forecast) - 0.4)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0, top=max(1, *data.forecast) * 1.15)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(
+        f"Questions due, next {len(data.forecast)} days: {sum(data.forecast)} (overdue ones count today)", loc="left"
+    )

@@ -1,0 +1,227 @@
+"""Progress a learner can see: stats with a streak, a chart, and leaderboards per server/workspace.
+
+Every day here is the learner's local study day (reviews.review_date already is one), so a DST
+change never splits or merges days: day arithmetic is calendar arithmetic on those dates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.core import charts, progress_replies
+from bot.core.errors import InvalidInput
+from bot.core.catalog import View
+from bot.core.practice import LearnerRef, Practice, card_schedule
+from bot.core.replies import File, Reply
+from question_bank.schema import CATEGORIES
+from storage.progress import IdentityName
+from storage.repositories import CardRecord
+
+ONE_DAY = timedelta(days=1)
+RECENT_DAYS = 7  # reviews per day shown in the stats
+FREEZE_WINDOW_DAYS = 7  # at most one forgiven missed day in any window this long
+HEATMAP_WEEKS = 12
+FORECAST_DAYS = 30
+# period -> how many of the asking learner's study days count, today included (None: all of them)
+LEADERBOARD_PERIODS = {"week": 7, "all": None}
+
+
+@dataclass(frozen=True)
+class Streak:
+    days: int  # practised days in the current run
+    frozen: tuple[date, ...]  # missed days a streak freeze forgave, newest first
+    practised_today: bool
+
+
+def current_streak(practised: Collection[date], today: date) -> Streak:
+    """The current streak, counted back from today over local study days.
+
+    - Today counts once practised; until then the run is counted from yesterday (today is not over).
+    - Walking back, a practised day adds one to the streak.
+    - A missed day is forgiven by a streak freeze (it keeps the run alive but adds nothing) when the
+      day before it was practised and no other freeze lies within the 6 days after it, so any 7
+      consecutive days hold at most one freeze. Two missed days in a row always end the run.
+    - Any other missed day ends the run.
+    """
+    days = set(practised)
+    day = today if today in days else today - ONE_DAY
+    count = 0
+    frozen: list[date] = []
+    while True:
+        if day in days:
+            count += 1
+        elif day - ONE_DAY in days and (not frozen or (frozen[-1] - day).days >= FREEZE_WINDOW_DAYS):
+            frozen.append(day)
+        else:
+            break
+        day -= ONE_DAY
+    return Streak(count, tuple(frozen), today in days)
+
+
+@dataclass(frozen=True)
+class Mastery:
+    """Average FSRS retrievability today over the graded questions of a category or topic."""
+
+    name: str  # a category or topic slug
+    level: float
+    questions: int
+
+
+def average_mastery(levels: dict[str, list[float]]) -> list[Mastery]:
+    """Weakest first; equal levels in name order so the list never shuffles."""
+    found = [Mastery(name, sum(values) / len(values), len(values)) for name, values in levels.items() if values]
+    return sorted(found, key=lambda m: (m.level, m.name))
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    today: date
+    due_today: int
+    due_next_week: int  # due after today, within 7 days
+    next_due: date | None
+    reviews_total: int
+    reviews_today: int
+    recall_reviews: int  # reviews of cards past their first review
+    retention: float | None  # share of those graded Good or Easy
+    recent: tuple[tuple[date, int], ...]  # reviews per day, oldest first, today last
+    streak: Streak
+    categories: tuple[tuple[str, Mastery | None], ...]  # every category, None when not started
+    topics: tuple[Mastery, ...]  # weakest first
+    new_today: int
+    new_cap: int
+
+
+@dataclass(frozen=True)
+class LeaderEntry:
+    rank: int  # equal numbers share a rank
+    name: str
+    days: int
+    reviews: int
+    is_you: bool
+
+
+def ranked(rows: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """(rank, learner id, days, reviews) from rows already in order; ties share a rank (1, 2, 2, 4)."""
+    out: list[tuple[int, int, int, int]] = []
+    for position, (learner_id, days, reviews) in enumerate(rows, 1):
+        rank = out[-1][0] if out and (out[-1][2], out[-1][3]) == (days, reviews) else position
+        out.append((rank, learner_id, days, reviews))
+    return out
+
+
+def preferred_name(identities: list[IdentityName], tenant: str) -> str:
+    """The name the learner has on the tenant's platform (an identity linked from another platform
+    is named there only if there is no other)."""
+    platform, _, scope = tenant.partition(":")
+    here = [i for i in identities if i.platform == platform and i.workspace in ("", scope)]
+    named = [i.display_name for i in (here or identities) if i.display_name.strip()]
+    return named[0] if named else ""
+
+
+class Progress:
+    def __init__(self, practice: Practice):
+        self.practice = practice
+
+    async def stats(self, who: LearnerRef, tenant: str | None = None) -> Reply:
+        return progress_replies.stats_reply(await self.snapshot(who, tenant))
+
+    async def snapshot(self, who: LearnerRef, tenant: str | None = None) -> StatsSnapshot:
+        p = self.practice
+        async with p.store.transaction() as repo:
+            view = await p.catalog.view(repo, tenant)
+            learner = await p.learner(repo, who)
+            today = p.today(learner)
+            first_recent = today - timedelta(days=RECENT_DAYS - 1)
+            cards = [c for c in await repo.cards(learner.id) if view.get(c.question_id) is not None]
+            totals = await repo.review_totals(learner.id, today)
+            recent = await repo.reviews_per_day(learner.id, first_recent)
+            practised = await repo.review_days(learner.id)
+        by_category, by_topic = self._mastery(cards, view, today)
+        week_end = today + timedelta(days=7)
+        return StatsSnapshot(
+            today=today,
+            due_today=sum(c.due <= today for c in cards),
+            due_next_week=sum(today < c.due <= week_end for c in cards),
+            next_due=min((c.due for c in cards if c.due > today), default=None),
+            reviews_total=totals.total,
+            reviews_today=totals.today,
+            recall_reviews=totals.recall_reviews,
+            retention=totals.recalled / totals.recall_reviews if totals.recall_reviews else None,
+            recent=tuple((day, recent.get(day, 0)) for day in _days(first_recent, today)),
+            streak=current_streak(practised, today),
+            categories=tuple((c, by_category.get(c)) for c in CATEGORIES),
+            topics=tuple(by_topic),
+            new_today=sum(c.introduced_on == today for c in cards),
+            new_cap=p.config.daily_new_cap,
+        )
+
+    def _mastery(self, cards: list[CardRecord], view: View, today: date) -> tuple[dict[str, Mastery], list[Mastery]]:
+        """Mastery per category, and per topic weakest first, over the cards graded at least once
+        (a card shown but never graded has nothing to recall yet)."""
+        by_category: dict[str, list[float]] = defaultdict(list)
+        by_topic: dict[str, list[float]] = defaultdict(list)
+        for card in cards:
+            q = view.get(card.question_id)
+            if q is None or card.last_review is None:
+                continue
+            level = self.practice.scheduler.retrievability(card_schedule(card), today)
+            by_category[q.category].append(level)
+            for topic in q.topics:
+                by_topic[topic].append(level)
+        return {m.name: m for m in average_mastery(by_category)}, average_mastery(by_topic)
+
+    async def chart(self, who: LearnerRef, tenant: str | None = None) -> Reply:
+        """A PNG: the review heatmap of the last 12 weeks and the 30-day due forecast."""
+        p = self.practice
+        async with p.store.transaction() as repo:
+            view = await p.catalog.view(repo, tenant)
+            learner = await p.learner(repo, who)
+            today = p.today(learner)
+            first_day = today - timedelta(days=today.weekday(), weeks=HEATMAP_WEEKS - 1)  # a Monday
+            reviews = await repo.reviews_per_day(learner.id, first_day)
+            dues = [c.due for c in await repo.cards(learner.id) if view.get(c.question_id) is not None]
+        forecast = [0] * FORECAST_DAYS
+        for due in dues:
+            ahead = max(0, (due - today).days)  # overdue counts as due today
+            if ahead < FORECAST_DAYS:
+                forecast[ahead] += 1
+        data = charts.ChartData(today=today, first_day=first_day, reviews=reviews, forecast=tuple(forecast))
+        png = await asyncio.to_thread(charts.render_png, data)  # CPU-bound: keep the event loop free
+        return progress_replies.chart_reply(data, File("progress.png", png, progress_replies.chart_description()))
+
+    async def leaderboard(self, who: LearnerRef, tenant: str, period: str = "week") -> Reply:
+        """Ranked by days practised, then reviews done (never by self-grades), within one tenant."""
+        if period not in LEADERBOARD_PERIODS:
+            raise InvalidInput(f"Unknown period '{period}'. Choose one of: {', '.join(LEADERBOARD_PERIODS)}.")
+        span = LEADERBOARD_PERIODS[period]
+        p = self.practice
+        async with p.store.transaction() as repo:
+            learner = await p.learner(repo, who)
+            since = p.today(learner) - timedelta(days=span - 1) if span else None
+            rows = ranked((r.learner_id, r.days, r.reviews) for r in await repo.leaderboard(tenant, since))
+            shown = rows[: progress_replies.LEADERBOARD_SIZE]
+            shown += [r for r in rows[len(shown) :] if r[1] == learner.id]
+            names: dict[int, list[IdentityName]] = defaultdict(list)
+            for identity in await repo.identity_names([r[1] for r in shown]):
+                names[identity.learner_id].append(identity)
+        entries = [
+            LeaderEntry(rank, preferred_name(names[learner_id], tenant), days, reviews, learner_id == learner.id)
+            for rank, learner_id, days, reviews in shown
+        ]
+        return progress_replies.leaderboard_reply(
+            period, entries, learners=len(rows), opted_out=learner.leaderboard_opt_out
+        )
+
+    async def set_leaderboard_opt_out(self, who: LearnerRef, opted_out: bool) -> Reply:
+        async with self.practice.store.transaction() as repo:
+            learner = await self.practice.learner(repo, who)
+            await repo.set_leaderboard_opt_out(learner.id, opted_out)
+        return progress_replies.opt_out_reply(opted_out)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
