@@ -22,7 +22,7 @@ from bot.core.pushes import Claim, PushConfig, Pushes
 from bot.core.subscriptions import Subscriptions
 from storage.models import Card, Delivery, Learner, PushTarget
 from storage.repositories import Store
-from tests.conftest import FixedClock, make_practice
+from tests.conftest import make_practice
 from tests.fakes.messenger import Crash, FakeMessenger
 
 UTC = timezone.utc
