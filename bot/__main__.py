@@ -137,31 +137,27 @@ def cmd_practice(args: argparse.Namespace) -> int:
         asyncio.run(app.engine.dispose())
 
 
-def cmd_slack(args: argparse.Namespace) -> int:
-    from bot.adapters.slack.app import setup_problem
-    from bot.adapters.slack.serve import serve
+def _build_app(settings):
+    """The App for a long-running process, or None (problems printed) when the bank is broken."""
     from bot.bootstrap import build
-    from storage.migrate import upgrade
 
-    settings = _settings()
-    problem = setup_problem(settings)
-    if problem is not None:
-        print(f"cannot start on Slack: {problem}. See README, 'Run on Slack'.", file=sys.stderr)
-        return 2
     logging.getLogger().setLevel(settings.log_level.upper())
     try:
-        app = build(settings)
+        return build(settings)
     except InvalidBank as exc:
         _print_bank_errors(exc)
-        return 2
+        return None
+
+
+def _run_until_sigterm(app, work) -> None:
+    """Run `work()` until it ends or SIGTERM arrives (how platforms stop a process), then close the engine."""
 
     async def run() -> None:
         main = asyncio.current_task()
         assert main is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # platforms stop with SIGTERM
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
         try:
-            await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
-            await serve(app, settings)
+            await work()
         except asyncio.CancelledError:
             log.info("stopping")
         finally:
@@ -171,6 +167,26 @@ def cmd_slack(args: argparse.Namespace) -> int:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+
+
+def cmd_slack(args: argparse.Namespace) -> int:
+    from bot.adapters.slack.app import setup_problem
+    from bot.adapters.slack.serve import serve
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    problem = setup_problem(settings)
+    if problem is not None:
+        print(f"cannot start on Slack: {problem}. See README, 'Run on Slack'.", file=sys.stderr)
+        return 2
+    if (app := _build_app(settings)) is None:
+        return 2
+
+    async def work() -> None:
+        await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+        await serve(app, settings)
+
+    _run_until_sigterm(app, work)
     return 0
 
 
@@ -185,45 +201,30 @@ def cmd_discord(args: argparse.Namespace) -> int:
     import discord
 
     from bot.adapters.discord.client import serve, sync
-    from bot.bootstrap import build
     from storage.migrate import upgrade
 
     settings = _settings()
     if settings.discord_token is None:
         print(NO_DISCORD_TOKEN, file=sys.stderr)
         return 2
-    logging.getLogger().setLevel(settings.log_level.upper())
-    try:
-        app = build(settings)
-    except InvalidBank as exc:
-        _print_bank_errors(exc)
+    if (app := _build_app(settings)) is None:
         return 2
     token = settings.discord_token.get_secret_value()
 
-    async def run() -> None:
-        main = asyncio.current_task()
-        assert main is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # platforms stop with SIGTERM
-        try:
-            if args.discord_command == "sync":
-                names = await sync(app, token, args.guild)
-                where = f"server {args.guild}" if args.guild else "every server (global)"
-                print(f"synced {len(names)} commands to {where}: {', '.join(names)}")
-            else:
-                await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
-                await serve(app, token)
-        except asyncio.CancelledError:
-            log.info("stopping")
-        finally:
-            await app.engine.dispose()
+    async def work() -> None:
+        if args.discord_command == "sync":
+            names = await sync(app, token, args.guild)
+            where = f"server {args.guild}" if args.guild else "every server (global)"
+            print(f"synced {len(names)} commands to {where}: {', '.join(names)}")
+        else:
+            await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+            await serve(app, token)
 
     try:
-        asyncio.run(run())
+        _run_until_sigterm(app, work)
     except discord.LoginFailure:
         print("Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal.", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
