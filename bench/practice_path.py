@@ -61,7 +61,10 @@ def synthetic_bank(n: int) -> Bank:
 
 
 async def build_database(path: Path, learners: int, cards: int, bank_size: int) -> None:
-    if path.exists():
+    if path.exists():  # built by an earlier run: bring it to the current schema
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        await engine.dispose()
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".building")
