@@ -73,11 +73,14 @@ def with_notice(reply: Reply, notice: str) -> Reply:
     return replace(reply, body=f"**{notice}**\n\n{reply.body}" if reply.body else f"**{notice}**")
 
 
+QOTD_INVITE = "_Talk through your approach in this message's thread; grade yourself privately with the button._"
+
+
 def qotd_reply(q: Question) -> Reply:
     """A channel's question of the day: public, with one button that gives each clicker their own flow."""
     return Reply(
         title=f"Question of the day: {q.title}",
-        body=q.prompt,
+        body=f"{q.prompt}\n\n{QOTD_INVITE}",
         fields=(
             Field("Category", category_name(q.category)),
             Field("Level", q.level.capitalize()),

@@ -289,6 +289,7 @@ async def test_a_channel_gets_a_question_not_posted_there_for_60_days(subs, push
     assert posted[n:] == posted[:2]  # then the ones posted longest ago
     reply = fake.posted[0].reply
     assert reply.private is False and fake.posted[0].destination.channel_id == "C1"
+    assert "thread" in reply.body  # discussion goes in the post's thread; grading stays private
     (action,) = reply.actions
     assert ActionKey.parse(action.key).verb == "open"
 
