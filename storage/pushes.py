@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Insert, and_, bindparam, func, or_, select, update
+from sqlalchemy import Insert, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -177,10 +177,11 @@ class PushTargets:
         return saved
 
     async def snooze_push_target(self, target_id: int, until: date | None, next_push_at: datetime, now: datetime) -> None:
+        """Keep the snooze; plan the next push only for a target no failure paused (planning a paused
+        one would make it due for ever, since plan_push leaves it alone, and then send to it)."""
+        planned = case((T.c.paused_reason.is_(None), next_push_at), else_=None)
         await self._conn.execute(
-            update(T)
-            .where(T.c.id == target_id)
-            .values(paused_until=until, next_push_at=next_push_at, updated_at=now)
+            update(T).where(T.c.id == target_id).values(paused_until=until, next_push_at=planned, updated_at=now)
         )
 
     async def stop_push_targets(self, keys: list[str], now: datetime) -> int:

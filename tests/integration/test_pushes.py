@@ -390,3 +390,16 @@ async def test_a_full_batch_of_targets_with_nothing_to_send_does_not_hide_the_du
             await repo.plan_push((await repo.push_target(f"dm:{learner.id}")).id, at(2026, 3, 2, 7, 0))
     claims = await pushes.claim_due(2)  # two snoozers per look: it must look past them
     assert [c.target.recipient for c in claims] == ["1001"]
+
+
+async def test_snoozing_a_subscription_paused_by_a_failure_does_not_restart_it(subs, pushes, fake, engine, clock):
+    clock.set(at(2026, 3, 2, 8, 0))
+    await subs.subscribe(ANNA, "08:00", "UTC")
+    fake.script.append(DeliveryFailed("Discord refused the direct message (DMs closed)", permanent=True))
+    assert await drain(pushes) == ["failed"]
+    await subs.snooze(ANNA, 1)
+    assert (await dm_target(engine)).next_push_at is None  # nothing for a worker to look at (or spin on)
+    for day in (3, 4, 5):
+        clock.set(at(2026, 3, day, 9, 0))
+        assert await drain(pushes) == []
+    assert fake.calls == 1  # still stopped until the learner subscribes again
