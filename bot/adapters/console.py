@@ -22,7 +22,7 @@ from rich.table import Table
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError
 from bot.core.practice import LearnerRef
-from bot.core.replies import Reply, error_reply
+from bot.core.replies import Reply, error_reply, full_body
 from question_bank.schema import CATEGORIES, CATEGORY_NAMES
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ def markup(text: str) -> str:
 
 def render(reply: Reply) -> Panel:
     """A Reply as a rich panel. Question text is escaped: it is content, not markup."""
-    parts: list[Any] = [markup(reply.body)] if reply.body else []
+    body = full_body(reply)
+    parts: list[Any] = [markup(body)] if body else []
     if reply.fields:
         inline = [f for f in reply.fields if f.inline]
         if inline:

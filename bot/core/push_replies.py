@@ -69,8 +69,8 @@ def qotd_off_reply(stopped: int) -> Reply:
 
 
 def with_notice(reply: Reply, notice: str) -> Reply:
-    """A reply that also carries a notice the learner has not seen yet, above its own text."""
-    return replace(reply, body=f"**{notice}**\n\n{reply.body}" if reply.body else f"**{notice}**")
+    """A reply that also carries a notice the learner has not seen yet (shown above its text, to them alone)."""
+    return replace(reply, notice=notice)
 
 
 QOTD_INVITE = "_Talk through your approach in this message's thread; grade yourself privately with the button._"

@@ -50,6 +50,14 @@ class Reply:
     private: bool = True
     kind: str = "info"  # question | reveal | graded | info | error
     files: tuple[File, ...] = ()
+    notice: str = ""  # for the asker alone (e.g. their daily question was paused): never posted publicly
+
+
+def full_body(reply: Reply) -> str:
+    """The body as the asker reads it: a pending notice first, in bold."""
+    if not reply.notice:
+        return reply.body
+    return f"**{reply.notice}**\n\n{reply.body}" if reply.body else f"**{reply.notice}**"
 
 
 # What each self-grade means for an interview answer.

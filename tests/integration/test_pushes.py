@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.core.replies import full_body
 from bot.core.accounts import Accounts
 from bot.core.actions import ActionKey
 from bot.core.buttons import Buttons
@@ -207,9 +208,10 @@ async def test_a_permanent_failure_pauses_and_the_learner_is_told_once(subs, pus
     clock.advance(days=2)
     assert await drain(pushes) == [] and fake.calls == 1  # stopped: no more requests to a closed door
     told = await practice.next_question(ANNA)
-    assert "daily question is paused" in told.body and "DMs closed" in told.body
-    assert told.body.endswith(told.body.split("\n\n", 1)[1])  # the question itself is still there
-    assert "paused" not in (await practice.next_question(ANNA)).body  # once
+    assert "daily question is paused" in told.notice and "DMs closed" in told.notice
+    assert told.kind == "question" and "paused" not in told.body  # the question is still there, apart
+    assert full_body(told).startswith(f"**{told.notice}**")  # what the learner reads, above the question
+    assert (await practice.next_question(ANNA)).notice == ""  # once
     (learner,) = await rows(engine, Learner)
     assert learner.notice is None
     await subs.subscribe(ANNA, "08:00", "UTC")  # fixed: subscribing again resumes

@@ -170,3 +170,15 @@ def test_a_bank_export_is_a_yaml_attachment():
     reply = render.bank_export("schema_version: 1\nquestions: []\n")
     [attached] = render.attachments(reply)
     assert attached.filename == "questions.yaml" and attached.fp.read().startswith(b"schema_version: 1")
+
+
+def test_a_notice_for_the_asker_shows_privately_but_never_in_a_shared_post():
+    reply = Reply(
+        title="Design a URL shortener", body="Sketch it.", kind="question",
+        actions=(Action("Reveal key points", ActionKey("reveal", "sd-url", 2).encode()),),
+        notice="Your daily question is paused: DMs closed.",
+    )  # fmt: skip
+    private, _ = render.render(reply)
+    assert private.description.startswith("**Your daily question is paused")
+    public, _ = render.render(render.shared(reply))
+    assert "paused" not in public.description

@@ -97,6 +97,8 @@ async def respond(interaction: discord.Interaction, work: Coroutine[Any, Any, Re
         await _fill(interaction, reply)
     elif reply.kind == "question":
         await _fill(interaction, render.shared(reply))
+        if reply.notice:  # meant for the caller alone
+            await _send_private(interaction, Reply(title="For you", body=reply.notice, kind="info"))
     else:  # "all caught up" or an error is for the caller alone, not the channel
         await interaction.delete_original_response()
         await _send_private(interaction, reply)

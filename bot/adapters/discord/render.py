@@ -15,7 +15,7 @@ from typing import Any
 import discord
 
 from bot.core.actions import ActionKey
-from bot.core.replies import Action, Field, File, Reply
+from bot.core.replies import Action, Field, File, Reply, full_body
 
 PREFIX = "ipb:"  # every custom_id the bot owns is PREFIX + an ActionKey
 TEMPLATE = r"ipb:(?P<key>.+)"
@@ -106,7 +106,7 @@ def embed(reply: Reply) -> discord.Embed:
     title = clip(defuse(reply.title), TITLE_MAX)
     footer = clip(defuse(reply.footer), FOOTER_MAX)
     budget = EMBED_TOTAL_MAX - len(title) - len(footer)
-    description = clip(defuse(reply.body), min(DESCRIPTION_MAX, budget))
+    description = clip(defuse(full_body(reply)), min(DESCRIPTION_MAX, budget))
     budget -= len(description)
     result = discord.Embed(title=title or None, description=description or None, colour=COLOURS.get(reply.kind))
     for field in (*reply.fields, *_hints(reply))[:FIELDS_MAX]:
@@ -141,7 +141,7 @@ def view(reply: Reply) -> discord.ui.View | None:
 
 def render(reply: Reply) -> tuple[discord.Embed | None, discord.ui.View | None]:
     """For interaction responses. No embed for a reply that is only attachments."""
-    has_text = reply.title or reply.body or reply.fields or reply.footer
+    has_text = reply.title or reply.body or reply.notice or reply.fields or reply.footer
     return (embed(reply) if has_text else None), view(reply)
 
 
@@ -183,7 +183,8 @@ def shared(reply: Reply) -> Reply:
     question_id = next((k.question_id for k in keys if k.verb in ("reveal", "answer")), None)
     if question_id is None:
         return reply
-    return replace(reply, actions=(Action(OPEN_LABEL, ActionKey("open", question_id, 0).encode(), "primary"),))
+    open_action = Action(OPEN_LABEL, ActionKey("open", question_id, 0).encode(), "primary")
+    return replace(reply, actions=(open_action,), notice="")  # the asker's notice is not the channel's
 
 
 def dm_failed(reply: Reply, code: int | None) -> Reply:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.core.practice import MAX_ANSWER_CHARS
-from bot.core.replies import Action, Field, Reply
+from bot.core.replies import Action, Field, Reply, full_body
 
 ACTION_PREFIX = "ipb:"
 ANSWER_CALLBACK = "ipb:answer"  # the callback_id of the answer modal
@@ -150,7 +150,7 @@ def blocks(reply: Reply, *, extra_actions: Iterable[Action] = (), limit: int = M
     content: list[Block] = []
     if reply.title.strip():
         content.append({"type": "header", "text": _text("plain_text", clip(reply.title, HEADER_LIMIT))})
-    content.extend(_section(piece) for piece in chunks(mrkdwn(reply.body), SECTION_LIMIT))
+    content.extend(_section(piece) for piece in chunks(mrkdwn(full_body(reply)), SECTION_LIMIT))
     content.extend(_field_blocks(reply.fields))
     tail = _action_blocks((*reply.actions, *extra_actions))
     if reply.footer.strip():
@@ -161,7 +161,7 @@ def blocks(reply: Reply, *, extra_actions: Iterable[Action] = (), limit: int = M
 def fallback_text(reply: Reply) -> str:
     """The notification and screen-reader text: the title and the body's first line, escaped, with
     the body's markdown as mrkdwn (a notification never shows a raw `**`)."""
-    first_line = reply.body.strip().split("\n", 1)[0]
+    first_line = full_body(reply).strip().split("\n", 1)[0]
     title = escape(reply.title)
     return clip(f"{title}: {mrkdwn(first_line)}" if first_line else title, FALLBACK_LIMIT)
 
