@@ -29,6 +29,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 MIN_SLEEP_S = 0.05
+OUTAGE_SLEEP_S = (1.0, 30.0)  # first and longest wait while the database cannot be reached
 
 
 class PushWorker:
@@ -39,6 +40,7 @@ class PushWorker:
         self.poll_s = poll_s
         self.counts: Counter[str] = Counter()  # delivery outcomes since the start
         self._queue: asyncio.Queue[Claim] = asyncio.Queue()
+        self._outage_sleep = OUTAGE_SLEEP_S[0]
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> Counter[str]:
         """Deliver until `stop` is set (or, with `once`, until nothing is due any more)."""
@@ -48,7 +50,15 @@ class PushWorker:
                 if self._queue.qsize() > self.batch // 2:
                     await _wait(stop, MIN_SLEEP_S)  # the consumers are working through the queue
                     continue
-                claims = await self.pushes.claim_due(self.batch - self._queue.qsize())
+                try:
+                    claims = await self.pushes.claim_due(self.batch - self._queue.qsize())
+                except Exception:  # e.g. PostgreSQL restarting: wait and try again rather than exit
+                    log.exception("push worker %s cannot claim; retrying in %.0f s", self.pushes.config.worker_id,
+                                  self._outage_sleep)  # fmt: skip
+                    await _wait(stop, self._outage_sleep)
+                    self._outage_sleep = min(self._outage_sleep * 2, OUTAGE_SLEEP_S[1])
+                    continue
+                self._outage_sleep = OUTAGE_SLEEP_S[0]
                 for claim in claims:
                     self._queue.put_nowait(claim)
                 if claims:

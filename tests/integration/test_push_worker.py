@@ -57,3 +57,23 @@ async def test_a_stopped_worker_finishes_what_it_claimed(engine, bank, clock):
     async with engine.connect() as conn:
         statuses = Counter((await conn.execute(select(Delivery.status))).scalars())
     assert statuses == Counter(sent=counts["sent"])  # nothing left half-done
+
+
+async def test_a_database_outage_while_claiming_is_waited_out_not_fatal(engine, bank, clock, monkeypatch):
+    import bot.push.worker as worker_module
+
+    monkeypatch.setattr(worker_module, "OUTAGE_SLEEP_S", (0.01, 0.05))
+    clock.set(NOW)
+    await seed_dm_targets(engine, 5, due=NOW, zone="UTC", local_time="11:00")
+    fake = FakeMessenger()
+    pushes = Pushes(make_practice(engine, bank, clock), {"discord": fake}, PushConfig(worker_id="w"))
+    real_claim, failures = pushes.claim_due, [ConnectionRefusedError("database restarting")] * 2
+
+    async def flaky_claim(limit):
+        if failures:
+            raise failures.pop()
+        return await real_claim(limit)
+
+    pushes.claim_due = flaky_claim
+    counts = await asyncio.wait_for(PushWorker(pushes).run(asyncio.Event(), once=True), 10)
+    assert counts == Counter(sent=5) and not failures

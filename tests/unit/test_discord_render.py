@@ -9,7 +9,7 @@ import pytest
 
 from bot.adapters.discord import render
 from bot.core.actions import ActionKey
-from bot.core.replies import Action, Field, File, Reply, grade_actions, question_reply, reveal_reply
+from bot.core.replies import Action, Field, File, Reply, question_reply, reveal_reply
 from tests.factories import question
 
 
