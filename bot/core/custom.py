@@ -17,6 +17,12 @@ MAX_IMPORT_QUESTIONS = 500
 MAX_TENANT_QUESTIONS = 2000
 
 
+def check_import_size(filename: str, size: int) -> None:
+    """Adapters call this with the size a platform reports, before downloading the file."""
+    if size > MAX_IMPORT_BYTES:
+        raise InvalidInput(f"{filename} is {size / 1024:.0f} KiB; imports are limited to 1 MiB.")
+
+
 class CustomQuestionService:
     def __init__(self, store: Store, clock: Clock):
         self.store = store
@@ -26,8 +32,7 @@ class CustomQuestionService:
         """Validate the whole file first; store nothing unless every question is valid."""
         if not is_admin:
             raise NotAllowed("Only server or workspace admins can import questions.")
-        if len(data) > MAX_IMPORT_BYTES:
-            raise InvalidInput(f"{filename} is {len(data) / 1024:.0f} KiB; imports are limited to 1 MiB.")
+        check_import_size(filename, len(data))
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:

@@ -300,6 +300,14 @@ async def test_a_bad_bank_file_lists_its_problems_and_stores_nothing(running, ap
     assert await count(app, CustomQuestion) == 0
 
 
+async def test_an_oversized_bank_file_is_refused_before_it_is_downloaded(running, app):
+    standin = running.standin
+    upload = attachment_option(standin.host_attachment("questions.yaml", BANK) | {"size": 5 * 1024 * 1024})
+    shown = await interact(standin, slash("bank import", ALICE, permissions=MANAGE_GUILD, file=upload))
+    assert "limited to 1 MiB" in embed(shown)["description"]  # the size Discord reports decides
+    assert await count(app, CustomQuestion) == 0
+
+
 async def test_a_429_on_a_response_is_waited_out_and_retried(running, app):
     standin = running.standin
     standin.force_429(EDIT_ORIGINAL, times=1, retry_after=0.3)

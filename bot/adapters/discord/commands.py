@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.adapters.discord import render
 from bot.adapters.discord.interactions import is_admin, learner, respond, tenant
+from bot.core.custom import check_import_size
 from bot.core.replies import Reply
 from question_bank.schema import CATEGORIES, CATEGORY_NAMES, LEVELS
 
@@ -236,6 +237,7 @@ class Server(commands.Cog):
         await respond(interaction, self._import(interaction, file))
 
     async def _import(self, interaction: discord.Interaction, file: discord.Attachment) -> Reply:
+        check_import_size(file.filename, file.size)  # before downloading it
         return await self.app.custom.import_yaml(
             server(interaction), is_admin=is_admin(interaction), actor=f"discord:{interaction.user.id}",
             filename=file.filename, data=await file.read(),
