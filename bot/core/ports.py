@@ -43,6 +43,12 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
 
 
+class CredentialsRefused(Exception):
+    """The platform rejects the bot's own credentials (e.g. a reset token). Nothing can be delivered
+    until an operator fixes it, and every further attempt is one more 401 (Discord bans an IP that
+    sends too many): the worker stops instead of retrying."""
+
+
 class Messenger(Protocol):
     async def send(self, dest: Destination, reply: Reply, *, idempotency_key: str, maybe_sent: bool = False) -> Sent:
         """Post `reply`. `idempotency_key` is stable for one push: a platform that can deduplicate

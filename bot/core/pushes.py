@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.core import push_replies
-from bot.core.ports import DeliveryFailed, Destination, Messenger, Sent
+from bot.core.ports import CredentialsRefused, DeliveryFailed, Destination, Messenger, Sent
 from bot.core.practice import Practice, zone
 from bot.core.replies import Reply
 from bot.core.scheduling import local_day
@@ -176,6 +176,8 @@ class Pushes:
             )
         except DeliveryFailed as failure:
             return await self._failed(claim, failure)
+        except CredentialsRefused:
+            raise  # the worker stops; this claim's lease runs out and it is taken over once fixed
         except Exception as exc:  # noqa: BLE001 - one broken push must not stop the others
             log.exception("push delivery %s: unexpected error", claim.delivery_id)
             return await self._failed(claim, DeliveryFailed(f"unexpected {type(exc).__name__}", permanent=False))

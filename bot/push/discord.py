@@ -17,7 +17,7 @@ from aiolimiter import AsyncLimiter
 from discord.http import HTTPClient, Route
 
 from bot.adapters.discord.render import message_payload
-from bot.core.ports import DeliveryFailed, Destination, Sent
+from bot.core.ports import CredentialsRefused, DeliveryFailed, Destination, Sent
 from bot.core.replies import Reply
 
 # Discord error codes that mean "this will not work tomorrow either", in words for the learner's notice.
@@ -71,6 +71,8 @@ class DiscordMessenger:
             channel_id = dest.channel_id or await self._dm_channel(dest)
             message = await self._request(Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id), payload)
         except discord.HTTPException as exc:
+            if exc.status == 401:
+                raise CredentialsRefused("Discord rejects DISCORD_TOKEN (reset in the Developer Portal?)") from exc
             raise self._failure(exc) from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise DeliveryFailed(f"Discord unreachable: {type(exc).__name__}", permanent=False) from exc

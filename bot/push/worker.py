@@ -21,6 +21,7 @@ from typing import Any
 import discord
 
 from bot.adapters.slack.installs import bot_token_lookup, multi_workspace
+from bot.core.ports import CredentialsRefused
 from bot.core.pushes import Claim, PushConfig, Pushes
 from bot.push.discord import DiscordMessenger
 from bot.push.slack import SlackMessenger
@@ -41,9 +42,12 @@ class PushWorker:
         self.counts: Counter[str] = Counter()  # delivery outcomes since the start
         self._queue: asyncio.Queue[Claim] = asyncio.Queue()
         self._outage_sleep = OUTAGE_SLEEP_S[0]
+        self._stop = asyncio.Event()
+        self.refused: str | None = None  # why the platform refused our credentials, if it did
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> Counter[str]:
         """Deliver until `stop` is set (or, with `once`, until nothing is due any more)."""
+        self._stop = stop
         consumers = [asyncio.create_task(self._consume()) for _ in range(self.concurrency)]
         try:
             while not stop.is_set():
@@ -78,8 +82,17 @@ class PushWorker:
     async def _consume(self) -> None:
         while True:
             claim = await self._queue.get()
+            if self.refused is not None:  # left to its lease: taken over once the credentials work
+                self._queue.task_done()
+                continue
             try:
                 self.counts[await self.pushes.deliver(claim)] += 1
+            except CredentialsRefused as refused:
+                if self.refused is None:
+                    log.error("push worker %s stopping: %s", self.pushes.config.worker_id, refused)
+                self.refused = str(refused)
+                self.counts["refused"] += 1
+                self._stop.set()
             except Exception:  # e.g. the database went away: the lease runs out and the claim is taken over
                 log.exception("push delivery %s could not be recorded", claim.delivery_id)
                 self.counts["error"] += 1
@@ -147,4 +160,4 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
         for messenger in messengers.values():
             await messenger.close()
         await app.engine.dispose()
-    return 0
+    return 1 if worker.refused else 0

@@ -72,6 +72,14 @@ async def test_discord_closed_or_unreachable_dms_are_permanent(discord_api, to_d
     assert failed.value.permanent and words in failed.value.reason
 
 
+async def test_discord_token_reset_after_login_is_refused_credentials_not_a_delivery_failure(discord_api, to_discord):
+    from bot.core.ports import CredentialsRefused
+
+    discord_api.token = "reset-in-the-developer-portal"
+    with pytest.raises(CredentialsRefused):
+        await to_discord.send(dm("111"), REPLY, idempotency_key="ipb-5")
+
+
 async def test_discord_429_is_waited_out_and_retried(discord_api, to_discord):
     discord_api.force_429(CREATE_MESSAGE, times=2, retry_after=0.05)
     sent = await to_discord.send(dm("111"), REPLY, idempotency_key="ipb-4")

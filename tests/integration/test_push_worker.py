@@ -77,3 +77,24 @@ async def test_a_database_outage_while_claiming_is_waited_out_not_fatal(engine, 
     pushes.claim_due = flaky_claim
     counts = await asyncio.wait_for(PushWorker(pushes).run(asyncio.Event(), once=True), 10)
     assert counts == Counter(sent=5) and not failures
+
+
+async def test_rejected_credentials_stop_the_worker_instead_of_retrying_every_push(engine, bank, clock):
+    from bot.core.ports import CredentialsRefused
+
+    clock.set(NOW)
+    await seed_dm_targets(engine, 30, due=NOW, zone="UTC", local_time="11:00")
+
+    class RevokedToken(FakeMessenger):
+        async def send(self, *args, **kwargs):
+            self.calls += 1
+            raise CredentialsRefused("token reset")
+
+    fake = RevokedToken()
+    worker = PushWorker(Pushes(make_practice(engine, bank, clock), {"discord": fake}, PushConfig(worker_id="w")),
+                        batch=10, concurrency=1)  # fmt: skip
+    counts = await asyncio.wait_for(worker.run(asyncio.Event()), 10)  # not `once`: it stops by itself
+    assert worker.refused == "token reset" and counts == Counter(refused=1) and fake.calls == 1
+    async with engine.connect() as conn:  # nothing recorded as sent or failed: the claims wait for a fix
+        statuses = set((await conn.execute(select(Delivery.status))).scalars())
+    assert statuses <= {"claimed", "sending"}
