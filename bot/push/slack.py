@@ -94,8 +94,17 @@ class SlackMessenger:
 
     @staticmethod
     async def _earlier(client: AsyncWebClient, channel: str, idempotency_key: str) -> Sent | None:
-        """The message an earlier attempt of this push posted, if it got through."""
-        history = await client.conversations_history(channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True)
+        """The message an earlier attempt of this push posted, if it got through. A public channel
+        the app posts to without being a member (chat:write.public) cannot be read back: post again
+        rather than stop that channel's question of the day for good."""
+        try:
+            history = await client.conversations_history(
+                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") == "not_in_channel":
+                return None
+            raise
         for message in history.get("messages", []):
             metadata: dict[str, Any] = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}

@@ -135,6 +135,14 @@ async def test_slack_resend_finds_the_earlier_message_instead_of_posting_again(s
     assert other != first and len(slack_api.posted(first.channel_id)) == 2  # never got through: posted now
 
 
+async def test_slack_resend_to_a_channel_the_app_is_not_in_posts_instead_of_failing(slack_api, to_slack):
+    """chat:write.public posts to a public channel without joining it, and then its history is closed."""
+    slack_api.fail("conversations.history", "not_in_channel", channel="C7")
+    channel = Destination("slack", "channel", f"slack:{slack_api.team_id}", None, "C7")
+    sent = await to_slack.send(channel, REPLY, idempotency_key="ipb-8", maybe_sent=True)
+    assert sent.channel_id == "C7" and len(slack_api.posted("C7")) == 1
+
+
 async def test_slack_permanent_failures(slack_api, to_slack):
     slack_api.add_user("U2")
     slack_api.user_left("U2")

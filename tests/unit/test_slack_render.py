@@ -117,7 +117,7 @@ def test_answer_modal_round_trips_its_metadata():
     View(**modal).validate_json()
     assert json.loads(modal["private_metadata"]) == {"key": key}
     assert "&lt;db-a&gt;" in modal["blocks"][0]["text"]["text"]
-    assert modal["blocks"][1]["element"]["max_length"] == 4000
+    assert modal["blocks"][1]["element"]["max_length"] == 3000  # Slack's ceiling: views.open fails above it
 
 
 def test_every_button_fits_slack_limits():

@@ -27,6 +27,7 @@ BUTTONS_PER_BLOCK = 25
 MESSAGE_BLOCK_LIMIT = 50
 HOME_BLOCK_LIMIT = 100
 FALLBACK_LIMIT = 3000
+INPUT_LIMIT = 3000  # plain_text_input max_length: Slack refuses the whole view above this
 ANSWER_BLOCK, ANSWER_INPUT = "answer", "text"  # where the modal's text arrives in view_submission
 
 SHORTENED = "_…shortened to fit in Slack_"
@@ -196,7 +197,7 @@ def answer_modal(metadata: str, question_title: str = "") -> dict[str, Any]:
                     "type": "plain_text_input",
                     "action_id": ANSWER_INPUT,
                     "multiline": True,
-                    "max_length": MAX_ANSWER_CHARS,
+                    "max_length": min(MAX_ANSWER_CHARS, INPUT_LIMIT),
                 },
             },
         ],
