@@ -30,6 +30,7 @@ PERMANENT = {
     "account_inactive": GONE_USER,
     "user_disabled": GONE_USER,
     "cannot_dm_bot": "that Slack user is a bot",
+    "messages_tab_disabled": "the app's Messages tab is turned off in that Slack workspace",
     "channel_not_found": "the Slack channel no longer exists",
     "is_archived": "the Slack channel was archived",
     "not_in_channel": "the app is no longer in that Slack channel (invite it back)",

@@ -61,6 +61,19 @@ def test_user_text_cannot_mention_anyone():
     assert "&lt;!channel&gt;" in text and "&amp;" in text
     payload = message_payload(reply)
     assert payload["text"].startswith("&lt;!channel&gt;")
+    mrkdwn = [t for t in _text_objects(rendered) if t["type"] == "mrkdwn"]
+    assert mrkdwn and all(t.get("verbatim") is True for t in mrkdwn)  # a plain "@here" is never auto-parsed
+
+
+def _text_objects(node):
+    if isinstance(node, dict):
+        if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+            yield node
+        for value in node.values():
+            yield from _text_objects(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _text_objects(item)
 
 
 def test_the_notification_text_is_mrkdwn_too():

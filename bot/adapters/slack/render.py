@@ -75,7 +75,8 @@ def chunks(text: str, limit: int) -> list[str]:
 def _text(kind: str, text: str) -> dict[str, Any]:
     if kind == "plain_text":
         return {"type": "plain_text", "text": text, "emoji": True}
-    return {"type": "mrkdwn", "text": text}
+    # verbatim: Slack does not auto-link plain "@here", "#channel" or URLs; only our own markup counts.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _section(text: str) -> Block:
