@@ -67,7 +67,7 @@ async def test_discord_push_caches_the_dm_channel_and_closed_dms_pause_it(engine
         target = await target_of(engine, anna)
         assert target.next_push_at is None and "direct messages" in target.paused_reason
         told = await practice.next_question(anna)
-        assert told.body.startswith("**Your daily question is paused: Discord does not let the bot")
+        assert told.notice.startswith("Your daily question is paused: Discord does not let the bot")
         await messenger.close()
 
 
