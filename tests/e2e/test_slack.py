@@ -25,7 +25,6 @@ from bot.bootstrap import App, build
 from bot.core import charts
 from bot.core.actions import ActionKey
 from bot.core.practice import LearnerRef
-from bot.core.replies import Reply
 from bot.settings import Settings
 from storage.models import (
     Card,
@@ -36,6 +35,7 @@ from storage.models import (
     Review,
     slack_installations,
 )
+from tests.buttons import key
 from tests.factories import small_bank
 from tests.fakes.slack_api import SlackStandIn, StoredFile
 from tests.fakes.slack_requests import (
@@ -122,15 +122,6 @@ def button(message: dict[str, Any], verb: str, rating: int | None = None) -> str
             if key.verb == verb and (rating is None or key.rating == rating):
                 return element["action_id"]
     raise AssertionError(f"no {verb} button in {message['blocks']}")
-
-
-def key_of(reply: Reply, verb: str, rating: int | None = None) -> str:
-    """The action key of a core Reply's button (what the console presses)."""
-    for action in reply.actions:
-        key = ActionKey.parse(action.key)
-        if key.verb == verb and (rating is None or key.rating == rating):
-            return action.key
-    raise AssertionError(f"no {verb} action in {reply.actions}")
 
 
 def header(message: dict[str, Any]) -> str:
@@ -320,8 +311,8 @@ async def test_a_link_code_from_slack_joins_a_console_learner_to_one_schedule(ha
     console = LearnerRef("console", "ada-laptop", display_name="ada")
     app = harness.app
     question = await app.practice.next_question(console, "backend")  # the console learner's own review
-    revealed = await app.buttons.press(console, key_of(question, "reveal"))
-    await app.buttons.press(console, key_of(revealed, "grade", 3))
+    revealed = await app.buttons.press(console, key(question, "reveal"))
+    await app.buttons.press(console, key(revealed, "grade", 3))
     linked = await app.accounts.link(console, code)
     assert linked.title == "Accounts linked"
     stats = await harness.dm("stats")

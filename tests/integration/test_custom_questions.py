@@ -14,7 +14,8 @@ from question_bank.loader import Bank
 from storage.repositories import Store
 from tests.conftest import make_practice
 from tests.factories import question
-from tests.integration.test_practice import answer, qid
+from tests.buttons import qid
+from tests.integration.test_practice import answer
 
 ONE = """\
 schema_version: 1

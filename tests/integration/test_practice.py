@@ -16,22 +16,11 @@ from bot.core.progress import Progress
 from question_bank.loader import Bank
 from storage.db import engine_for_tests
 from storage.models import Card, Review
+from tests.buttons import key, qid
 from tests.conftest import make_practice
 from tests.factories import question, small_bank
 
 ALICE = LearnerRef("console", "alice")
-
-
-def qid(reply) -> str:
-    return reply.footer.rsplit("· ", 1)[-1]
-
-
-def key(reply, verb: str, rating: int | None = None) -> str:
-    for a in reply.actions:
-        k = ActionKey.parse(a.key)
-        if k.verb == verb and (rating is None or k.rating == rating):
-            return a.key
-    raise AssertionError(f"no {verb} action in {reply.actions}")
 
 
 async def answer(practice, who, reply, rating: int, tenant: str | None = None):

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from matplotlib.image import imread
 
-from bot.core.actions import ActionKey
 from bot.core.charts import HEIGHT_PX, WIDTH_PX
 from bot.core.errors import InvalidInput
 from bot.core.practice import LearnerRef
+from tests.buttons import key
 from tests.conftest import make_app
 from tests.factories import small_bank
 
@@ -24,18 +24,10 @@ def berlin(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=BERLIN)
 
 
-def find_key(reply, verb: str, rating: int | None = None) -> str:
-    for action in reply.actions:
-        key = ActionKey.parse(action.key)
-        if key.verb == verb and (rating is None or key.rating == rating):
-            return action.key
-    raise AssertionError(f"no {verb} action in {reply.actions}")
-
-
 async def review(app, who, question_id: str, rating: int, tenant: str | None = None) -> None:
     shown = await app.practice.show(who, question_id, tenant=tenant)
-    revealed = await app.practice.reveal(who, find_key(shown, "reveal"), tenant=tenant)
-    graded = await app.practice.grade(who, find_key(revealed, "grade", rating), tenant=tenant)
+    revealed = await app.practice.reveal(who, key(shown, "reveal"), tenant=tenant)
+    graded = await app.practice.grade(who, key(revealed, "grade", rating), tenant=tenant)
     assert graded.kind == "graded", graded
 
 

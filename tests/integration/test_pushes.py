@@ -13,16 +13,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.core.replies import full_body
 from bot.core.accounts import Accounts
 from bot.core.actions import ActionKey
 from bot.core.buttons import Buttons
 from bot.core.ports import DeliveryFailed
 from bot.core.practice import LearnerRef
 from bot.core.pushes import Claim, PushConfig, Pushes
+from bot.core.replies import full_body
 from bot.core.subscriptions import Subscriptions
 from storage.models import Card, Delivery, Learner, PushTarget
 from storage.repositories import Store
+from tests.buttons import key, qid
 from tests.conftest import make_practice
 from tests.fakes.messenger import Crash, FakeMessenger
 
@@ -80,10 +81,6 @@ async def dm_target(engine):
     return target
 
 
-def qid(reply) -> str:
-    return reply.footer.rsplit("· ", 1)[-1]
-
-
 async def test_a_learner_gets_one_question_at_their_local_time_with_the_usual_flow(subs, pushes, fake, practice, clock):
     clock.set(at(2026, 3, 2, 6, 0, zone="Europe/Berlin"))
     await subs.subscribe(ANNA, "08:30", "Europe/Berlin", ["system_design"])
@@ -95,10 +92,10 @@ async def test_a_learner_gets_one_question_at_their_local_time_with_the_usual_fl
     reply = post.reply
     assert reply.kind == "question" and qid(reply).startswith("sd-") and "Daily question" in reply.footer
     # The pushed buttons are ordinary ones: reveal and grade feed the learner's own schedule.
-    reveal = next(a.key for a in reply.actions if a.key.startswith("reveal:"))
+    reveal = key(reply, "reveal")
     buttons = Buttons(practice, Accounts(practice))
     revealed = await buttons.press(ANNA, reveal)
-    grade = next(a.key for a in revealed.actions if ActionKey.parse(a.key).rating == 3)
+    grade = key(revealed, "grade", 3)
     assert (await buttons.press(ANNA, grade)).title == "Recorded: Solid"
     clock.advance(hours=6)
     assert await drain(pushes) == []  # once a day
@@ -107,15 +104,15 @@ async def test_a_learner_gets_one_question_at_their_local_time_with_the_usual_fl
 async def test_the_most_overdue_card_comes_before_a_new_question(subs, pushes, fake, practice, clock):
     clock.set(at(2026, 3, 2, 7, 0))
     first = await practice.next_question(ANNA, "databases")
-    revealed = await practice.reveal(ANNA, next(a.key for a in first.actions if a.key.startswith("reveal:")))
-    await practice.grade(ANNA, next(a.key for a in revealed.actions if ActionKey.parse(a.key).rating == 1))
+    revealed = await practice.reveal(ANNA, key(first, "reveal"))
+    await practice.grade(ANNA, key(revealed, "grade", 1))
     await subs.subscribe(ANNA, "08:00", "UTC", ["system_design"])  # its categories choose new questions only
     clock.set(at(2026, 3, 20, 8, 0))
     await drain(pushes)
     pushed = fake.posted[-1].reply
     assert qid(pushed) == qid(first) and "overdue" in pushed.footer
-    revealed = await practice.reveal(ANNA, next(a.key for a in pushed.actions if a.key.startswith("reveal:")))
-    await practice.grade(ANNA, next(a.key for a in revealed.actions if ActionKey.parse(a.key).rating == 4))
+    revealed = await practice.reveal(ANNA, key(pushed, "reveal"))
+    await practice.grade(ANNA, key(revealed, "grade", 4))
     clock.advance(days=1)
     await drain(pushes)
     assert qid(fake.posted[-1].reply).startswith("sd-")  # nothing due: a new one from the chosen category
