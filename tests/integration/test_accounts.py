@@ -25,8 +25,9 @@ from storage.models import (
     PushTarget,
     Review,
 )
+from tests.buttons import key
 from tests.factories import question
-from tests.integration.test_progress import find_key, review
+from tests.integration.test_progress import review
 
 ANA_DISCORD = LearnerRef("discord", "100", "", "Ana")
 ANA_SLACK = LearnerRef("slack", "U100", "T1", "ana")
@@ -103,7 +104,7 @@ async def test_linking_makes_one_learner_with_one_schedule(app, engine, clock):
     clock.advance(days=1)
     served = await app.practice.show(ANA_SLACK, "db-a")
     graded = await app.practice.grade(
-        ANA_SLACK, find_key(await app.practice.reveal(ANA_SLACK, find_key(served, "reveal")), "grade", GOOD)
+        ANA_SLACK, key(await app.practice.reveal(ANA_SLACK, key(served, "reveal")), "grade", GOOD)
     )
     assert graded.kind == "graded"
     assert {r.learner_id for r in await rows(engine, select(Review.learner_id))} == {discord_id}
@@ -196,7 +197,7 @@ async def test_export_holds_everything_about_the_learner(app, engine, clock):
     reply = await app.practice.next_question(ANA_DISCORD)
     answer_key = ActionKey("answer", reply.footer.rsplit("· ", 1)[-1], 0).encode()
     revealed = await app.practice.submit_answer(ANA_DISCORD, answer_key, "My written answer")
-    await app.practice.grade(ANA_DISCORD, find_key(revealed, "grade", GOOD))
+    await app.practice.grade(ANA_DISCORD, key(revealed, "grade", GOOD))
     await review(app, ANA_SLACK, "db-b", AGAIN, tenant="slack:T1")
     await app.accounts.link(ANA_SLACK, code_of(await app.accounts.link_code(ANA_DISCORD)))
     await add_dm_target(engine, await learner_id(engine, ANA_DISCORD), "100", "discord", clock.now())
