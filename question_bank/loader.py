@@ -132,6 +132,19 @@ def _message(err: dict[str, Any]) -> str:
     return err["msg"]
 
 
+def _as_authored(raw: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """A key point written as plain text is validated as {text: ...}: name it as the author wrote it."""
+    if not loc or loc[-1] != "text":
+        return loc
+    value = raw
+    for part in loc[:-1]:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return loc
+    return loc[:-1] if isinstance(value, str) else loc
+
+
 def _describe(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
@@ -179,7 +192,7 @@ def parse_text(text: str, source: str, topics: dict[str, dict[str, str]] | None 
             questions.append(Question.model_validate(raw, context={"topics": topics}))
         except ValidationError as exc:
             for err in exc.errors():
-                loc = tuple(err["loc"])
+                loc = _as_authored(raw, tuple(err["loc"]))
                 line = next((lines[p] for n in range(len(loc), -1, -1) if (p := (*base, *loc[:n])) in lines), 1)
                 errors.append(BankError(source, line, qid, _describe(loc) or None, _message(err)))
     return questions, errors

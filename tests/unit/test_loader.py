@@ -175,3 +175,38 @@ def test_the_shipped_bank_loads_every_file():
 def test_the_shipped_bank_has_no_near_duplicate_titles():
     titles = Counter(q.title.casefold() for q in load_bank().questions)
     assert [t for t, n in titles.items() if n > 1] == []
+
+
+def test_a_key_point_may_carry_its_level_and_other_phrasings(tmp_path):
+    text = GOOD.replace(
+        "      - Point two\n",
+        "      - text: Point two\n        level: senior\n        phrasings: [second point, point number two]\n",
+    ).replace("        probes: depth\n", "        probes: depth\n        key_points: [1, 2]\n")
+    q = load_bank([write(tmp_path, text)]).questions[0]
+    assert q.key_point_texts == ["Point one", "Point two", "Point three"]
+    assert (q.key_points[1].level, q.key_points[1].phrasings) == ("senior", ["second point", "point number two"])
+    assert q.key_points[0].level is None
+    assert q.follow_ups[1].key_points == [1, 2]
+    # Written back as authored: bare points as plain text, richer ones as mappings (re-importable).
+    dumped = q.model_dump(mode="json", exclude_none=True)
+    assert dumped["key_points"][0] == "Point one"
+    assert dumped["key_points"][1] == {"text": "Point two", "level": "senior", "phrasings": ["second point", "point number two"]}
+    assert load_bank([write(tmp_path, GOOD, name="again.yaml")]).questions[0].model_dump(mode="json")["key_points"] == [
+        "Point one",
+        "Point two",
+        "Point three",
+    ]
+
+
+def test_a_follow_up_cannot_probe_a_key_point_that_does_not_exist(tmp_path):
+    text = GOOD.replace("        probes: depth\n", "        probes: depth\n        key_points: [3]\n")
+    assert errors_for(tmp_path, text) == [
+        "F:3: db-sample: follow_ups[1] probes key point 3, but there are only 3 (indices start at 0)"
+    ]
+
+
+def test_a_key_point_level_must_be_a_known_level(tmp_path):
+    text = GOOD.replace("      - Point two\n", "      - text: Point two\n        level: principal\n")
+    assert errors_for(tmp_path, text) == [
+        "F:16: db-sample: key_points[1].level: must be one of 'junior', 'mid', 'senior' or 'staff'"
+    ]
