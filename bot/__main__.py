@@ -196,6 +196,13 @@ NO_DISCORD_TOKEN = (
 )
 
 
+SHARDING_REFUSED = {
+    4010: "Discord refused the shard: DISCORD_SHARD_IDS must be below DISCORD_SHARD_COUNT, the same count in every process.",
+    4011: "Discord requires sharding for a bot in this many servers: raise DISCORD_SHARD_COUNT "
+    "(at most 2,500 servers a shard), or unset it to let Discord recommend the count.",
+}
+
+
 def cmd_discord(args: argparse.Namespace) -> int:
     """`discord`: hold the gateway; `discord sync [--guild ID]`: publish the slash commands and exit."""
     import discord
@@ -218,13 +225,20 @@ def cmd_discord(args: argparse.Namespace) -> int:
             print(f"synced {len(names)} commands to {where}: {', '.join(names)}")
         else:
             await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
-            await serve(app, token)
+            await serve(
+                app, token, shard_count=settings.discord_shard_count, shard_ids=settings.discord_shard_ids
+            )
 
     try:
         _run_until_sigterm(app, work)
     except discord.LoginFailure:
         print("Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal.", file=sys.stderr)
         return 1
+    except discord.ConnectionClosed as exc:
+        if exc.code in SHARDING_REFUSED:
+            print(SHARDING_REFUSED[exc.code], file=sys.stderr)
+            return 2
+        raise
     return 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     push_lease_seconds: int = Field(default=60, ge=10, le=600, alias="PUSH_LEASE_SECONDS")
     push_poll_seconds: float = Field(default=30.0, gt=0, le=3600, alias="PUSH_POLL_SECONDS")
     discord_api_url: str | None = Field(default=None, alias="DISCORD_API_URL")  # a stand-in's, for tests only
+    # Discord sharding: unset, one process runs as many shards as Discord recommends; set, this
+    # process runs DISCORD_SHARD_IDS ("0,1"; default all) of DISCORD_SHARD_COUNT shards.
+    discord_shard_count: int | None = Field(default=None, ge=1, le=10_000, alias="DISCORD_SHARD_COUNT")
+    discord_shard_ids: Annotated[tuple[int, ...], NoDecode] = Field(default=(), alias="DISCORD_SHARD_IDS")
 
     @field_validator("default_timezone")
     @classmethod
@@ -54,9 +58,20 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Berlin)") from None
         return value
 
-    @field_validator("slack_admin_ids", mode="before")
+    @field_validator("slack_admin_ids", "discord_shard_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @model_validator(mode="after")
+    def _shards_within_count(self) -> Settings:
+        ids = self.discord_shard_ids
+        if ids and self.discord_shard_count is None:
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the bot's total number of shards)")
+        if self.discord_shard_count is not None and any(not 0 <= i < self.discord_shard_count for i in ids):
+            raise ValueError(f"DISCORD_SHARD_IDS must be between 0 and {self.discord_shard_count - 1}")
+        if len(set(ids)) != len(ids):
+            raise ValueError("DISCORD_SHARD_IDS lists a shard twice")
+        return self

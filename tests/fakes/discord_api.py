@@ -104,6 +104,12 @@ class DiscordStandIn:
         self.messages: dict[str, dict[str, Any]] = {}  # message id -> message, as Discord would return it
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global) -> synced commands
         self.identifies = 0
+        # Sharding: what GET /gateway/bot recommends, and how many servers the bot is in (Discord
+        # closes an identify with 4011 when one shard would hold more than 2,500 of them).
+        self.recommended_shards = 1
+        self.guild_count = 0
+        self.shards_identified: list[tuple[int, int]] = []  # (shard id, shard count) of each identify
+        self.delivered: list[tuple[str, int]] = []  # (event, shard id) of each dispatched event
 
         self._ids = itertools.count(1)
         self._dm_channels: dict[str, str] = {}  # user id -> DM channel id
@@ -114,6 +120,7 @@ class DiscordStandIn:
         self._window: deque[float] = deque()  # accepted request times, for the global limit
         self._forced: dict[str, deque[float]] = {}  # route -> retry_after of each forced 429
         self._sockets: list[web.WebSocketResponse] = []
+        self._shard_of: dict[web.WebSocketResponse, tuple[int, int]] = {}
         self._ready = asyncio.Event()
         self._sequence = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -126,6 +133,7 @@ class DiscordStandIn:
         app.add_routes(
             [
                 web.get("/gateway", self._gateway),
+                web.get(API + "/gateway/bot", self._gateway_bot),
                 web.get(API + "/users/@me", self._me),
                 web.get(API + "/oauth2/applications/@me", self._application),
                 web.post(API + "/interactions/{interaction_id}/{token}/callback", self._callback),
@@ -186,15 +194,29 @@ class DiscordStandIn:
             "content_type": content_type,
         }  # fmt: skip
 
-    async def wait_connected(self, timeout: float = 5.0) -> None:
-        await asyncio.wait_for(self._ready.wait(), timeout)
+    async def wait_connected(self, timeout: float = 5.0, *, shards: int = 1) -> None:
+        """Until `shards` gateway connections have identified (READY sent)."""
+
+        async def enough() -> None:
+            while len([ws for ws in self._sockets if not ws.closed]) < shards:
+                self._ready.clear()
+                await self._ready.wait()
+
+        await asyncio.wait_for(enough(), timeout)
+
+    @staticmethod
+    def shard_for(guild_id: str | int | None, shard_count: int) -> int:
+        """Discord's rule: a server's events go to shard (guild_id >> 22) % shard_count; DMs to shard 0."""
+        return (int(guild_id) >> 22) % shard_count if guild_id is not None else 0
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway event to every identified client."""
+        """Send a gateway event to the identified connection of the shard it belongs to."""
         await self.wait_connected()
         frame = {"op": 0, "t": event, "s": next(self._sequence), "d": data}
         for ws in list(self._sockets):
-            if not ws.closed:
+            shard_id, shard_count = self._shard_of[ws]
+            if not ws.closed and self.shard_for(data.get("guild_id"), shard_count) == shard_id:
+                self.delivered.append((event, shard_id))
                 await ws.send_str(json.dumps(frame))
 
     async def interact(self, payload: dict[str, Any]) -> None:
@@ -322,6 +344,7 @@ class DiscordStandIn:
                 await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": next(self._sequence), "d": {}}))
         if ws in self._sockets:
             self._sockets.remove(ws)
+            del self._shard_of[ws]
         if not self._sockets:
             self._ready.clear()
         return ws
@@ -330,14 +353,28 @@ class DiscordStandIn:
         if data.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
+        shard_id, shard_count = data.get("shard") or (0, 1)
+        if not 0 <= shard_id < shard_count:
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return
+        if self.guild_count > 2500 * shard_count:
+            await ws.close(code=4011, message=b"Sharding required.")
+            return
         self.identifies += 1
+        self.shards_identified.append((shard_id, shard_count))
         ready = {
             "v": 10, "user": self.bot_user, "guilds": [], "session_id": f"session-{self.identifies}",
             "resume_gateway_url": self.gateway_url, "application": {"id": self.application_id, "flags": 0},
+            "shard": [shard_id, shard_count],
         }  # fmt: skip
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._sequence), "d": ready}))
         self._sockets.append(ws)
+        self._shard_of[ws] = (shard_id, shard_count)
         self._ready.set()
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        return _json({"url": self.gateway_url, "shards": self.recommended_shards, "session_start_limit": limit})
 
     # REST: login ----------------------------------------------------------------------------------
     async def _me(self, request: web.Request) -> web.Response:

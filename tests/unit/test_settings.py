@@ -48,3 +48,17 @@ def test_slack_settings(monkeypatch, tmp_path):
     assert s.slack_admin_ids == ("U1", "U2") and s.port == 8080
     assert "client-secret-value" not in repr(s)
     assert s.slack_api_url == "https://slack.com/api/"
+
+
+def test_shard_settings_are_checked_against_the_shard_count(monkeypatch):
+    monkeypatch.setenv("DISCORD_SHARD_COUNT", "4")
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "1, 3")
+    assert Settings(_env_file=None).discord_shard_ids == (1, 3)
+    for ids, problem in (("4", "between 0 and 3"), ("1,1", "twice")):
+        monkeypatch.setenv("DISCORD_SHARD_IDS", ids)
+        with pytest.raises(ValidationError, match=problem):
+            Settings(_env_file=None)
+    monkeypatch.delenv("DISCORD_SHARD_COUNT")
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "0")
+    with pytest.raises(ValidationError, match="needs DISCORD_SHARD_COUNT"):
+        Settings(_env_file=None)

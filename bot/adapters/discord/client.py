@@ -39,8 +39,14 @@ class Tree(app_commands.CommandTree):
                 await interactions.refuse(interaction, DomainError())  # "Something went wrong"
 
 
-class PracticeBot(commands.Bot):
-    """Interactions only: no message content, no prefix commands, no member lists."""
+class PracticeBot(commands.AutoShardedBot):
+    """Interactions only: no message content, no prefix commands, no member lists.
+
+    Sharded: with no shard settings it runs every shard Discord recommends (GET /gateway/bot); with
+    shard_count and shard_ids, several processes split one bot's shards. Every interaction carries
+    what it needs (server, channel, user), and all state is in the database, so any process can
+    answer for the servers on its shards.
+    """
 
     def __init__(self, app: App, **options: Any):
         super().__init__(
@@ -78,9 +84,15 @@ class PracticeBot(commands.Bot):
         await interactions.submit(interaction, work, text)
 
 
-async def serve(app: App, token: str) -> None:
-    """Hold the gateway connection until cancelled; leaving closes the connection cleanly."""
-    async with PracticeBot(app) as bot:
+def shard_options(shard_count: int | None, shard_ids: tuple[int, ...]) -> dict[str, Any]:
+    if shard_count is None:
+        return {}
+    return {"shard_count": shard_count, "shard_ids": list(shard_ids) or None}
+
+
+async def serve(app: App, token: str, *, shard_count: int | None = None, shard_ids: tuple[int, ...] = ()) -> None:
+    """Hold the gateway connection(s) until cancelled; leaving closes them cleanly."""
+    async with PracticeBot(app, **shard_options(shard_count, shard_ids)) as bot:
         await bot.start(token)
 
 
