@@ -3,6 +3,8 @@
 `./dev bench [practice] [--learners N] [--cards N] [--samples N]`: the practice path.
 `./dev bench pushes [--learners N] [--subscriptions N] [--samples N] [--rate R] [--workers N] [--postgres]`:
 daily push delivery through the loopback Discord, and the planning query.
+`./dev bench discord-load [--rates 100,200,300] [--seconds S]`: slash commands at fixed rates into one
+Discord bot process on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import practice_path, pushes
+from bench import discord_load, practice_path, pushes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
-    p.add_argument("which", nargs="?", default="practice", choices=["practice", "pushes"])
+    p.add_argument("which", nargs="?", default="practice", choices=["practice", "pushes", "discord-load"])
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)
     p.add_argument("--samples", type=int, default=2_000)
@@ -23,8 +25,12 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=47.0, help="pushes: DISCORD_PUSH_RATE, requests/s for all workers")
     p.add_argument("--workers", type=int, default=1, help="pushes: push workers sharing the rate")
     p.add_argument("--postgres", action="store_true", help="pushes: also on a throwaway PostgreSQL")
+    p.add_argument("--rates", default="50,100,200,300,400", help="discord-load: commands per second, one step each")
+    p.add_argument("--seconds", type=float, default=15.0, help="discord-load: how long each rate runs")
     args = p.parse_args()
-    if args.which == "pushes":
+    if args.which == "discord-load":
+        asyncio.run(discord_load.run([float(r) for r in args.rates.split(",")], args.seconds))
+    elif args.which == "pushes":
         asyncio.run(pushes.run(args.learners, args.subscriptions, args.samples, args.rate, args.workers, args.postgres))
     else:
         asyncio.run(practice_path.run(args.learners, args.cards, args.samples))

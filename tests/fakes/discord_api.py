@@ -110,6 +110,7 @@ class DiscordStandIn:
         self.guild_count = 0
         self.shards_identified: list[tuple[int, int]] = []  # (shard id, shard count) of each identify
         self.delivered: list[tuple[str, int]] = []  # (event, shard id) of each dispatched event
+        self.on_record: Callable[[Recorded], None] | None = None  # called as each request is recorded (benchmarks)
 
         self._ids = itertools.count(1)
         self._dm_channels: dict[str, str] = {}  # user id -> DM channel id
@@ -281,6 +282,8 @@ class DiscordStandIn:
         record.status = response.status
         if isinstance(response, web.Response) and response.content_type == "application/json":
             record.response = json.loads(response.body)  # type: ignore[arg-type]
+        if self.on_record is not None:
+            self.on_record(record)
         async with self._changed:
             self.recorded.append(record)
             self._changed.notify_all()
