@@ -202,6 +202,18 @@ def nothing_due_reply(
     return Reply(title="All caught up", body="\n".join(lines), kind="info")
 
 
+def upload_note(filenames: list[str], limit: int) -> str:
+    """Said with a file that had to be compressed (and perhaps split) to fit a platform's upload limit."""
+    size = f"{limit / (1024 * 1024):.0f} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+    if len(filenames) == 1:
+        return f"Compressed to fit the {size} upload limit: `{filenames[0]}` opens with any unzip tool."
+    whole = filenames[0].rsplit(".part", 1)[0]
+    return (
+        f"Too large for one {size} upload, so it comes compressed in {len(filenames)} parts (this message and "
+        f"the next ones). Join them in order (`cat {whole}.part* > {whole}`), then unzip `{whole}`."
+    )
+
+
 def error_reply(exc: DomainError | InvalidBank) -> Reply:
     if isinstance(exc, StaleAction):
         body = f"That button is out of date ({exc.reason}). Nothing was changed."

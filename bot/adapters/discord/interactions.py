@@ -15,6 +15,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord import render
+from bot.core import uploads
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError, InvalidBank
 from bot.core.practice import MAX_ANSWER_CHARS, LearnerRef
@@ -77,11 +78,15 @@ async def _send_private(interaction: discord.Interaction, reply: Reply) -> None:
 
 
 async def _fill(interaction: discord.Interaction, reply: Reply) -> None:
-    """Replace the acknowledged message (the "thinking" one, or the clicked one) with the reply."""
-    embed, view = render.render(reply)
+    """Replace the acknowledged message (the "thinking" one, or the clicked one) with the reply. A file
+    over this server's upload limit comes compressed, or in parts sent privately after it."""
+    first, *more = await uploads.within(reply, interaction.filesize_limit)
+    embed, view = render.render(first)
     await interaction.edit_original_response(
-        embed=embed, view=view, attachments=render.attachments(reply), allowed_mentions=NO_MENTIONS
+        embed=embed, view=view, attachments=render.attachments(first), allowed_mentions=NO_MENTIONS
     )
+    for part in more:
+        await _send_private(interaction, part)
 
 
 async def refuse(interaction: discord.Interaction, error: DomainError) -> None:

@@ -1,0 +1,120 @@
+"""Discord's size limits, end to end: the real discord.py client against the stand-in, which refuses
+what Discord refuses (upload size, autocomplete choices, embed fields), so an overflow fails here."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from bot.bootstrap import build
+from bot.settings import Settings
+from question_bank.loader import DATA_DIR, Bank, load_bank
+from tests.e2e.test_discord import (  # noqa: F401  (fixtures)
+    ALICE,
+    Running,
+    app,
+    button,
+    discord_api,
+    embed,
+    interact,
+    running,
+    standin,
+)
+from tests.fakes.discord_api import CALLBACK, FOLLOWUP
+from tests.fakes.discord_payloads import MANAGE_GUILD, attachment_option, autocomplete, click, modal_submit, slash
+
+
+def limited(payload: dict, limit: int) -> dict:
+    """An interaction from a server whose uploads are limited to `limit` bytes."""
+    return {**payload, "attachment_size_limit": limit}
+
+
+async def answer_and_grade(standin, text: str, user_id: int = ALICE) -> None:
+    question = (await interact(standin, slash("question", user_id))).response
+    shown = await interact(standin, modal_submit(button(question, "answer"), {"answer": text}, user_id))
+    await interact(standin, click(shown.response, button(shown.response, "grade", 3), user_id))
+
+
+async def test_an_export_over_the_upload_limit_comes_compressed_in_parts(running):
+    standin = running.standin
+    # Answers that compress poorly: the export stays over the limit even gzipped.
+    answers = [" ".join(f"{n * 7919 % 100003:x}" for n in range(i * 500, i * 500 + 500)) for i in range(3)]
+    for text in answers:
+        await answer_and_grade(standin, text)
+    payload = limited(slash("export-my-data", ALICE), 4096)
+    shown = await interact(standin, payload)
+    assert shown.status == 200, shown.response
+    [first] = shown.files
+    total = first.rsplit("of", 1)[1]
+    await standin.wait_for(lambda r: r.route == FOLLOWUP and any(n.endswith(f"part{total}of{total}") for n in r.files))
+    parts = [r for r in standin.recorded if r.params.get("token") == payload["token"] and r.files]
+    names = [name for r in parts for name in r.files]
+    assert len(names) == int(total) > 1 and all(n.startswith("my-data.json.gz.part") for n in names)
+    assert all(r.status == 200 and len(data) <= 4096 for r in parts for data in r.files.values())
+    assert "parts" in embed(shown)["description"]
+    joined = b"".join(r.files[name] for r in parts for name in sorted(r.files))
+    document = json.loads(gzip.decompress(joined))
+    assert [r["answer_text"] for r in document["reviews"]] == answers  # nothing lost
+
+
+async def test_a_bank_export_over_the_upload_limit_comes_compressed(running):
+    standin = running.standin
+    questions = "\n".join(
+        f"""  - id: db-big-{i}
+    category: databases
+    title: "A long question {i}"
+    prompt: "{'A scenario worth discussing at length, with many constraints. ' * 20}"
+    level: mid
+    difficulty: medium
+    time_box_minutes: 10
+    topics: [indexing]
+    key_points: ["First key point", "Second key point", "Third key point"]
+    outline: ["Step one", "Step two", "Step three"]
+    follow_ups: [{{question: "Why?", probes: reasoning}}, {{question: "What else?", probes: breadth}}]
+    pitfalls: ["A pitfall"]
+    hints: ["A hint"]"""
+        for i in range(20)
+    )
+    upload = attachment_option(standin.host_attachment("big.yaml", f"schema_version: 1\nquestions:\n{questions}\n".encode()))
+    imported = await interact(standin, slash("bank import", ALICE, permissions=MANAGE_GUILD, file=upload))
+    assert embed(imported)["title"] == "Questions imported", embed(imported)
+    exported = await interact(standin, limited(slash("bank export", ALICE, permissions=MANAGE_GUILD), 8192))
+    assert exported.status == 200, exported.response
+    [(name, data)] = exported.files.items()
+    assert name == "questions.yaml.gz" and len(data) <= 8192
+    assert gzip.decompress(data).count(b"- id: db-big-") == 20
+
+
+async def test_category_autocomplete_stays_within_discords_limits_whatever_is_typed(running):
+    standin = running.standin
+    typed = ", ".join(["databases"] * 20) + ", b"  # 200+ characters
+    payload = autocomplete("subscribe", ALICE, "categories", typed, time="08:00")
+    await standin.interact(payload)
+    answered = await standin.wait_for_route(CALLBACK, token=payload["token"])
+    assert answered.status == 200, answered.response
+    assert [c["value"] for c in answered.body["data"]["choices"]] == ["databases, behavioral", "databases, backend"]
+
+
+async def test_a_long_star_guidance_is_split_across_fields_not_cut(app, discord_api, clock):
+    shipped = load_bank([DATA_DIR / "behavioral" / "a-conflict.yaml"]).get("bh-conflict-colliding-team-goals")
+    assert shipped is not None
+    star = shipped.star
+    assert star is not None
+    bot = Running(build(Settings(_env_file=None, FSRS_FUZZ=False), bank=Bank((shipped,)), engine=app.engine, clock=clock), discord_api)
+    await bot.start()
+    try:
+        question = (await interact(discord_api, slash("question", ALICE))).response
+        revealed = await interact(discord_api, click(question, button(question, "reveal"), ALICE))
+    finally:
+        await bot.stop()
+    assert revealed.status == 200, revealed.response
+    fields = embed(revealed)["fields"]
+    start = next(i for i, f in enumerate(fields) if f["name"] == "STAR guidance")
+    shown = fields[start]["value"]
+    for f in fields[start + 1 :]:
+        if f["name"] != "\u200b":
+            break
+        shown += "\n" + f["value"]
+    assert len(shown) > 1024 and "…" not in shown
+    for text in (star.situation, star.task, star.action, star.result, star.reflection):
+        assert " ".join(text.split()) in " ".join(shown.split())
