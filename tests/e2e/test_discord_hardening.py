@@ -1,5 +1,6 @@
-"""Discord's size limits, end to end: the real discord.py client against the stand-in, which refuses
-what Discord refuses (upload size, autocomplete choices, embed fields), so an overflow fails here."""
+"""Hardening, end to end on Discord: the real discord.py client against the stand-in, which refuses
+what Discord refuses (upload size, autocomplete choices, embed fields), so an overflow fails here;
+link-code guessing that forget-me cannot reset; names and links that stay where they belong."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.settings import Settings
 from question_bank.loader import DATA_DIR, Bank, load_bank
 from tests.e2e.test_discord import (  # noqa: F401  (fixtures)
     ALICE,
+    BOB,
     Running,
     app,
     button,
@@ -118,3 +120,18 @@ async def test_a_long_star_guidance_is_split_across_fields_not_cut(app, discord_
     assert len(shown) > 1024 and "…" not in shown
     for text in (star.situation, star.task, star.action, star.result, star.reflection):
         assert " ".join(text.split()) in " ".join(shown.split())
+
+
+async def test_forget_me_between_wrong_link_codes_does_not_reset_the_limit(running):
+    standin = running.standin
+    code = embed(await interact(standin, slash("link", ALICE)))["description"].split("**")[1]
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(5):
+        refused = await interact(standin, slash("link", BOB, code=wrong))
+        assert embed(refused)["title"] == "Please check that"
+        prompt = await interact(standin, slash("forget-me", BOB))
+        deleted = await interact(standin, click(prompt.response, button(prompt.response, "forget"), BOB))
+        assert embed(deleted)["title"] == "Your data is deleted"
+    limited_now = await interact(standin, slash("link", BOB, code=code))
+    assert embed(limited_now)["title"] == "Not allowed"
+    assert embed(limited_now)["description"].startswith("Too many wrong codes. Try again in")
