@@ -135,3 +135,23 @@ async def test_forget_me_between_wrong_link_codes_does_not_reset_the_limit(runni
     limited_now = await interact(standin, slash("link", BOB, code=code))
     assert embed(limited_now)["title"] == "Not allowed"
     assert embed(limited_now)["description"].startswith("Too many wrong codes. Try again in")
+
+
+async def practise_in(standin, guild_id: int, user_id: int, name: str, nick: str | None = None) -> None:
+    """Ask, reveal and grade a question in one server, as a member named `name` (nicknamed `nick` there)."""
+    question = (await interact(standin, slash("question", user_id, guild_id=guild_id, user_name=name, nick=nick))).response
+    shown = await interact(standin, click(question, button(question, "reveal"), user_id, guild_id=guild_id, user_name=name))
+    await interact(standin, click(shown.response, button(shown.response, "grade", 3), user_id, guild_id=guild_id, user_name=name))
+
+
+async def test_a_nickname_from_one_server_never_shows_on_another_and_names_follow_changes(running):
+    standin = running.standin
+    server_a, server_b = 710000000000000001, 710000000000000002
+    await practise_in(standin, server_a, ALICE, "alice", nick="Ali from the night shift")  # first contact
+    await practise_in(standin, server_b, ALICE, "alice")
+    await practise_in(standin, server_b, BOB, "bob")
+    board = embed(await interact(standin, slash("leaderboard", BOB, guild_id=server_b, user_name="bob", period="all")))
+    assert "Alice" in board["description"] and "night shift" not in board["description"]
+    await interact(standin, slash("stats", ALICE, guild_id=server_a, user_name="alicia"))  # renamed on Discord
+    board = embed(await interact(standin, slash("leaderboard", BOB, guild_id=server_b, user_name="bob", period="all")))
+    assert "Alicia" in board["description"] and "Alice" not in board["description"]

@@ -28,9 +28,10 @@ ANSWER_FIELD_ID = "answer"
 
 
 def learner(interaction: discord.Interaction) -> LearnerRef:
-    """Discord user ids are global, so the workspace is empty: one learner across servers."""
+    """Discord user ids are global, so the workspace is empty: one learner across servers. Named by
+    their global name, never a server nickname: one server's nickname is not another server's business."""
     user = interaction.user
-    return LearnerRef("discord", str(user.id), "", display_name=user.display_name)
+    return LearnerRef("discord", str(user.id), "", display_name=user.global_name or user.name)
 
 
 def tenant(interaction: discord.Interaction) -> str | None:

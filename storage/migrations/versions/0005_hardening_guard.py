@@ -2,7 +2,8 @@
 
 Failed link-code redemptions move from `link_attempts` (keyed by learner, deleted with the learner)
 to `link_guesses` (keyed by a hash of the platform identity only, pruned after an hour), and each
-link code counts the wrong guesses made while it was live.
+link code counts the wrong guesses made while it was live. Discord display names stored so far may be
+one server's nickname: they are cleared, and refilled with the global name on the next contact.
 
 Revision ID: 0005_hardening_guard
 Revises: 0004_slack_oauth
@@ -37,6 +38,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("wrong_guesses", sa.Integer(), nullable=False, server_default="0"))
     op.drop_index("ix_link_attempts_learner_at", table_name="link_attempts")
     op.drop_table("link_attempts")
+    op.execute("UPDATE learners SET display_name = '' WHERE platform = 'discord'")
 
 
 def downgrade() -> None:
