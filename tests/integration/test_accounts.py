@@ -54,6 +54,11 @@ async def learner_id(engine, who: LearnerRef) -> int:
     return row.id
 
 
+def wrong_code(code: str) -> str:
+    """Another 6-digit code than `code`."""
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
 async def counts(engine) -> dict[str, int]:
     async with engine.connect() as conn:
         return {
@@ -139,7 +144,7 @@ async def test_merging_keeps_every_review_and_the_most_recently_reviewed_card(ap
 
 async def test_wrong_expired_reused_and_own_codes_are_refused_clearly(app, engine, clock):
     code = code_of(await app.accounts.link_code(ANA_DISCORD))
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    wrong = wrong_code(code)
     with pytest.raises(InvalidInput, match="not right"):
         await app.accounts.link(ANA_SLACK, wrong)
     with pytest.raises(InvalidInput, match="6 digits"):
@@ -160,7 +165,7 @@ async def test_wrong_expired_reused_and_own_codes_are_refused_clearly(app, engin
 
 async def test_guessing_is_rate_limited(app, engine, clock):
     code = code_of(await app.accounts.link_code(ANA_DISCORD))
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    wrong = wrong_code(code)
     for _ in range(5):
         with pytest.raises(InvalidInput):
             await app.accounts.link(ANA_SLACK, wrong)
@@ -174,10 +179,9 @@ async def test_guessing_is_rate_limited(app, engine, clock):
 
 async def test_forget_me_does_not_reset_the_guess_limit(app, engine, clock):
     code = code_of(await app.accounts.link_code(ANA_DISCORD))
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(5):
         with pytest.raises(InvalidInput):
-            await app.accounts.link(BO, wrong)
+            await app.accounts.link(BO, wrong_code(code))
         prompt = await app.accounts.forget_prompt(BO)  # the old way round the limit: a fresh learner
         await app.buttons.press(BO, prompt.actions[0].key)
     with pytest.raises(NotAllowed, match="Too many wrong codes"):
@@ -189,7 +193,7 @@ async def test_forget_me_does_not_reset_the_guess_limit(app, engine, clock):
 
 async def test_a_code_dies_after_a_few_wrong_guesses_from_any_accounts(app, engine, clock):
     code = code_of(await app.accounts.link_code(ANA_DISCORD))
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    wrong = wrong_code(code)
     for n in range(CODE_GUESSES):  # each from a different account: no identity reaches its own limit
         with pytest.raises(InvalidInput, match="not right"):
             await app.accounts.link(LearnerRef("discord", f"9{n:03d}"), wrong)
@@ -301,7 +305,7 @@ async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(ap
     await review(app, ANA_DISCORD, "db-a", GOOD, tenant="discord:G1")
     await review(app, ANA_SLACK, "db-b", GOOD, tenant="slack:T1")
     with pytest.raises(InvalidInput):
-        await app.accounts.link(ANA_SLACK, f"{(int(bo_code) + 1) % 10**6:06d}")  # a failed attempt
+        await app.accounts.link(ANA_SLACK, wrong_code(bo_code))  # a failed attempt
     await app.accounts.link(ANA_SLACK, code_of(await app.accounts.link_code(ANA_DISCORD)))
     await app.accounts.link_code(ANA_DISCORD)  # an unused one too
     await add_dm_target(engine, await learner_id(engine, ANA_DISCORD), "100", "discord", now)
