@@ -17,6 +17,7 @@ from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
 from bot.core.subscriptions import Subscriptions
 from bot.settings import Settings
+from question_bank.isolated import IsolatedParser
 from question_bank.loader import Bank, load_bank
 from storage.db import create_engine
 from storage.repositories import Store
@@ -57,7 +58,7 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
             daily_new_cap=settings.daily_new_cap,
         ),
     )
-    custom = CustomQuestionService(practice.store, practice.clock)
+    custom = CustomQuestionService(practice.store, practice.clock, IsolatedParser())
     accounts = Accounts(practice)
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts),

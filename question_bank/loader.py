@@ -25,6 +25,40 @@ TOPICS_FILE = PACKAGE_DIR / "topics.yaml"
 
 Path_ = tuple[str | int, ...]
 _SCALARS = yaml.constructor.SafeConstructor()
+# A question file nests 4 levels deep (file, questions, question, follow-up); anything far deeper,
+# or with more values than 500 questions need, is refused before it is built.
+MAX_DEPTH = 16
+MAX_NODES = 50_000  # a 500-question import holds about 35,000; shipped files at most 805
+
+
+class Refused(yaml.MarkedYAMLError):
+    """Valid YAML that question files may not use (aliases, deep nesting, too many values)."""
+
+
+class GuardedLoader(yaml.SafeLoader):
+    """SafeLoader that composes no anchors or aliases (so nothing expands: no "billion laughs", no
+    recursive structures) and stops at MAX_DEPTH levels and MAX_NODES values. The scanner and
+    parser underneath are not recursive, so a 50,000-deep file is refused here, not by a RecursionError."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise Refused(problem="anchors and aliases (&name, *name) are not allowed: write each value out", problem_mark=event.start_mark)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise Refused(problem=f"more than {MAX_NODES:,} values", problem_mark=event.start_mark)
+        if self._depth >= MAX_DEPTH:
+            raise Refused(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self._depth -= 1
 
 
 @dataclass(frozen=True)
@@ -156,14 +190,14 @@ def parse_text(text: str, source: str, topics: dict[str, dict[str, str]] | None 
     """Parse one YAML document of questions; return the valid questions and every error found."""
     topics = canonical_topics() if topics is None else topics
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=GuardedLoader)
         lines: dict[Path_, int] = {}
         data = _to_python(root, (), lines) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = getattr(exc, "problem", None) or str(exc)
-        return [], [BankError(source, line, None, None, f"not valid YAML: {problem}")]
+        return [], [BankError(source, line, None, None, problem if isinstance(exc, Refused) else f"not valid YAML: {problem}")]
 
     if not isinstance(data, dict):
         return [], [BankError(source, 1, None, None, "expected a mapping with schema_version and questions")]

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Card, CustomQuestion, Delivery, Learner, LinkAttempt, LinkCode, PushTarget, Review
+from storage.models import Card, CustomQuestion, Delivery, Learner, LinkCode, LinkGuess, PushTarget, Review
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
 T, D = PushTarget.__table__, Delivery.__table__
-LC, LA = LinkCode.__table__, LinkAttempt.__table__
+LC, LG = LinkCode.__table__, LinkGuess.__table__
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class LinkCodeRecord:
     learner_id: int
     expires_at: datetime
     used_at: datetime | None
+    wrong_guesses: int  # wrong codes entered anywhere while this one was live
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,9 @@ class AccountQueries:
         return True
 
     async def link_codes(self, code_hash: str) -> list[LinkCodeRecord]:
-        stmt = select(LC.c.id, LC.c.learner_id, LC.c.expires_at, LC.c.used_at).where(LC.c.code_hash == code_hash)
+        stmt = select(LC.c.id, LC.c.learner_id, LC.c.expires_at, LC.c.used_at, LC.c.wrong_guesses).where(
+            LC.c.code_hash == code_hash
+        )
         return [LinkCodeRecord(*row) for row in await self._conn.execute(stmt.order_by(LC.c.id.desc()))]
 
     async def use_link_code(self, code_id: int, now: datetime) -> bool:
@@ -72,17 +75,31 @@ class AccountQueries:
         )
         return result.rowcount == 1
 
-    async def failed_link_attempts(self, learner_id: int, since: datetime) -> list[datetime]:
-        """When this learner redeemed a wrong, expired or spent code after `since`, oldest first."""
+    async def wrong_guesses_by(self, identity_hash: str, since: datetime) -> list[datetime]:
+        """When this platform identity entered a wrong, expired or spent code after `since`, oldest first."""
         stmt = (
-            select(LA.c.attempted_at)
-            .where(LA.c.learner_id == learner_id, LA.c.succeeded.is_(False), LA.c.attempted_at > since)
-            .order_by(LA.c.attempted_at)
+            select(LG.c.guessed_at)
+            .where(LG.c.identity_hash == identity_hash, LG.c.guessed_at > since)
+            .order_by(LG.c.guessed_at)
         )
         return list((await self._conn.execute(stmt)).scalars())
 
-    async def record_link_attempt(self, learner_id: int, now: datetime, *, succeeded: bool) -> None:
-        await self._conn.execute(insert(LA).values(learner_id=learner_id, attempted_at=now, succeeded=succeeded))
+    async def wrong_guesses_since(self, since: datetime) -> tuple[int, datetime | None]:
+        """Wrong codes entered by anyone after `since`: how many, and when the oldest of them was."""
+        stmt = select(func.count(), func.min(LG.c.guessed_at)).where(LG.c.guessed_at > since)
+        count, oldest = (await self._conn.execute(stmt)).one()
+        return count, oldest
+
+    async def record_wrong_guess(self, identity_hash: str, now: datetime, *, forget_before: datetime) -> None:
+        """Count a wrong code against the identity that entered it and against every code live now
+        (it could have been a guess at any of them); guesses older than `forget_before` are pruned."""
+        await self._conn.execute(insert(LG).values(identity_hash=identity_hash, guessed_at=now))
+        await self._conn.execute(delete(LG).where(LG.c.guessed_at <= forget_before))
+        await self._conn.execute(
+            update(LC)
+            .where(LC.c.used_at.is_(None), LC.c.expires_at > now)
+            .values(wrong_guesses=LC.c.wrong_guesses + 1)
+        )
 
     # merging -----------------------------------------------------------------------------------
     async def fold_card(self, drop_id: int, into_id: int, version: int) -> None:
@@ -98,7 +115,6 @@ class AccountQueries:
         cards = await self._conn.execute(update(C).where(C.c.learner_id == merged_id).values(learner_id=into_id))
         reviews = await self._conn.execute(update(R).where(R.c.learner_id == merged_id).values(learner_id=into_id))
         dm_dropped = await self._merge_dm_target(merged_id, into_id)
-        await self._conn.execute(update(LA).where(LA.c.learner_id == merged_id).values(learner_id=into_id))
         await self._conn.execute(delete(LC).where(LC.c.learner_id == merged_id))
         await self._conn.execute(update(L).where(L.c.merged_into == merged_id).values(merged_into=into_id))
         await self._conn.execute(update(L).where(L.c.id == merged_id).values(merged_into=into_id))
@@ -162,7 +178,6 @@ class AccountQueries:
             ("reviews", delete(R).where(R.c.learner_id.in_(identities))),
             ("cards", delete(C).where(C.c.learner_id.in_(identities))),
             ("link_codes", delete(LC).where(LC.c.learner_id.in_(identities))),
-            ("link_attempts", delete(LA).where(LA.c.learner_id.in_(identities))),
             ("learners", delete(L).where(L.c.merged_into == learner_id)),
         )
         deleted = {}

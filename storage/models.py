@@ -194,18 +194,24 @@ class LinkCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Wrong codes entered anywhere while this one was live: each could have been a guess at it.
+    wrong_guesses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class LinkAttempt(Base):
-    """Code redemptions, counted to rate-limit guessing."""
+class LinkGuess(Base):
+    """A wrong link code entered by one platform identity, to rate-limit guessing. Keyed by a hash of
+    the identity, not by learner, so forget-me (which deletes the learner) does not reset the count;
+    holds nothing else and is pruned after an hour."""
 
-    __tablename__ = "link_attempts"
-    __table_args__ = (Index("ix_link_attempts_learner_at", "learner_id", "attempted_at"),)
+    __tablename__ = "link_guesses"
+    __table_args__ = (
+        Index("ix_link_guesses_identity_at", "identity_hash", "guessed_at"),
+        Index("ix_link_guesses_guessed_at", "guessed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
-    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    identity_hash: Mapped[str] = mapped_column(String(64))
+    guessed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InboundEvent(Base):

@@ -34,7 +34,7 @@ class LearnerRecord:
     platform: str
     platform_user_id: str
     workspace: str
-    display_name: str
+    display_name: str  # looked up by identity: that identity's own name
     timezone: str | None
     preferences: dict[str, Any]
     leaderboard_opt_out: bool
@@ -109,7 +109,7 @@ _CARD_COLS = (
 # learner it was merged into (merged_into always names a learner that is not merged itself).
 _IDENTITY = L.alias("identity")
 _LEARNER_BY_IDENTITY = (
-    select(*_LEARNER_COLS)
+    select(*(_IDENTITY.c.display_name if c is L.c.display_name else c for c in _LEARNER_COLS))  # the identity's own name
     .select_from(_IDENTITY.join(L, L.c.id == func.coalesce(_IDENTITY.c.merged_into, _IDENTITY.c.id)))
     .where(
         _IDENTITY.c.platform == bindparam("platform"),
@@ -201,6 +201,14 @@ class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, A
         params = {"platform": platform, "workspace": workspace, "user_id": user_id}
         row = (await self._conn.execute(_LEARNER_BY_IDENTITY, params)).first()
         return LearnerRecord(*row) if row else None
+
+    async def rename_identity(self, platform: str, user_id: str, workspace: str, display_name: str) -> None:
+        """The name one platform identity goes by (leaderboards show it), as the platform says now."""
+        await self._conn.execute(
+            update(L)
+            .where(L.c.platform == platform, L.c.workspace == workspace, L.c.platform_user_id == user_id)
+            .values(display_name=display_name[:100])
+        )
 
     async def learner_by_id(self, learner_id: int) -> LearnerRecord | None:
         row = (await self._conn.execute(_LEARNER_BY_ID, {"learner_id": learner_id})).first()

@@ -4,8 +4,13 @@ Linking: an identity asks for a code (6 digits, valid 10 minutes, single use, st
 hash) and another identity redeems it. The redeeming side is merged into the code's learner: its
 identities resolve there from then on, its cards and reviews move over, and where both sides had a
 card for the same question the one reviewed most recently is kept and the other's reviews are
-re-pointed to it, so every review survives. Redemptions are rate-limited per learner against
-guessing: a million codes against 5 failed tries per 15 minutes.
+re-pointed to it, so every review survives.
+
+Guessing is limited three ways, none of which forget-me resets: each platform identity may enter 5
+wrong codes per 15 minutes (counted against a hash of the identity, not the learner); a code dies
+once 10 wrong codes have been entered anywhere while it was live (each could have been a guess at
+it), so no code is ever exposed to more than 10 guesses in a million; and when 1,000 wrong codes
+were entered by everyone in the last hour, linking pauses for all.
 """
 
 from __future__ import annotations
@@ -28,14 +33,20 @@ from storage.repositories import CardRecord, LearnerRecord, Repository
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_DRAWS = 5  # a fresh draw when a code collides with another learner's live one
-MAX_FAILED_ATTEMPTS = 5
-ATTEMPT_WINDOW = timedelta(minutes=15)
+IDENTITY_GUESSES, IDENTITY_WINDOW = 5, timedelta(minutes=15)  # wrong codes one identity may enter
+CODE_GUESSES = 10  # wrong codes entered anywhere while a code is live, before it dies
+GLOBAL_GUESSES, GLOBAL_WINDOW = 1000, timedelta(hours=1)  # wrong codes from everyone, before linking pauses
 EXPORT_FORMAT = 1
 
 
 def code_hash(code: str) -> str:
     """Codes are stored hashed, so reading the database does not hand out live codes."""
     return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def identity_hash(who: LearnerRef) -> str:
+    """What the guess limit is counted against: the platform identity, hashed (no learner, no name)."""
+    return hashlib.sha256(f"{who.platform}\0{who.workspace}\0{who.user_id}".encode()).hexdigest()
 
 
 def reviewed_later(a: CardRecord, b: CardRecord) -> bool:
@@ -72,20 +83,30 @@ class Accounts:
         if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits):
             raise InvalidInput(NOT_A_CODE)
         now = self.practice.clock.now()
+        guesser = identity_hash(who)
         async with self.practice.store.transaction() as repo:
             me = await self.practice.learner(repo, who)
             await repo.lock_learner(me.id)
-            failures = await repo.failed_link_attempts(me.id, now - ATTEMPT_WINDOW)
-            if len(failures) >= MAX_FAILED_ATTEMPTS:
-                retry_at = failures[-MAX_FAILED_ATTEMPTS] + ATTEMPT_WINDOW
-                outcome: Reply | _Refusal = _Refusal(NotAllowed(too_many_attempts(retry_at - now)), counts=False)
-            else:
+            outcome: Reply | _Refusal | None = await self._guess_limit(repo, guesser, now)
+            if outcome is None:
                 outcome = await self._redeem(repo, me, code_hash(digits), now)
                 if isinstance(outcome, _Refusal) and outcome.counts:
-                    await repo.record_link_attempt(me.id, now, succeeded=False)
+                    await repo.record_wrong_guess(guesser, now, forget_before=now - GLOBAL_WINDOW)
         if isinstance(outcome, _Refusal):
             raise outcome.error
         return outcome
+
+    @staticmethod
+    async def _guess_limit(repo: Repository, guesser: str, now: datetime) -> _Refusal | None:
+        """A refusal while this identity, or everyone together, has entered too many wrong codes."""
+        mine = await repo.wrong_guesses_by(guesser, now - IDENTITY_WINDOW)
+        if len(mine) >= IDENTITY_GUESSES:
+            wait = mine[-IDENTITY_GUESSES] + IDENTITY_WINDOW - now
+            return _Refusal(NotAllowed(too_many_attempts(wait)), counts=False)
+        total, oldest = await repo.wrong_guesses_since(now - GLOBAL_WINDOW)
+        if total >= GLOBAL_GUESSES and oldest is not None:
+            return _Refusal(NotAllowed(linking_paused(oldest + GLOBAL_WINDOW - now)), counts=False)
+        return None
 
     async def _redeem(self, repo: Repository, me: LearnerRecord, digest: str, now: datetime) -> Reply | _Refusal:
         codes = await repo.link_codes(digest)
@@ -95,15 +116,15 @@ class Accounts:
                 return _Refusal(InvalidInput(CODE_USED), counts=True)
             return _Refusal(InvalidInput(CODE_EXPIRED if codes else CODE_WRONG), counts=True)
         code = live[0]
+        if code.wrong_guesses >= CODE_GUESSES:
+            return _Refusal(InvalidInput(CODE_LOCKED), counts=True)
         if code.learner_id == me.id:
             return _Refusal(InvalidInput(ALREADY_LINKED), counts=False)
         if not await repo.use_link_code(code.id, now):  # redeemed a moment ago by someone else
             return _Refusal(InvalidInput(CODE_USED), counts=True)
         keep = await repo.learner_by_id(code.learner_id)
         assert keep is not None  # a learner's codes go when the learner goes
-        reply = await self._merge(repo, keep, me)
-        await repo.record_link_attempt(keep.id, now, succeeded=True)
-        return reply
+        return await self._merge(repo, keep, me)
 
     async def _merge(self, repo: Repository, keep: LearnerRecord, merged: LearnerRecord) -> Reply:
         """Fold `merged` into `keep`: one card per question (the most recently reviewed), all reviews."""
@@ -145,8 +166,9 @@ class Accounts:
         return forget_prompt_reply(ActionKey("forget", str(learner.id), _stamp(learner)).encode())
 
     async def forget(self, who: LearnerRef, key: str) -> Reply:
-        """Delete everything about the clicker: every linked identity, cards, reviews, daily pushes,
-        link codes and attempts."""
+        """Delete everything about the clicker: every linked identity, cards, reviews, daily pushes and
+        link codes. Wrong link codes they entered stay counted (by identity hash, for an hour): deleting
+        an account must not reset the guess limit."""
         action = ActionKey.parse(key)
         if action.verb != "forget":
             raise StaleAction("that button is not a delete button")
@@ -176,14 +198,26 @@ CODE_WRONG = "That code is not right. Check the 6 digits, or ask for a new code 
 CODE_EXPIRED = "That code has expired (codes last 10 minutes). Ask for a new one on your other account."
 CODE_USED = "That code was already used (each code works once). Ask for a new one on your other account."
 ALREADY_LINKED = "That code belongs to this account (or one already linked to it). Enter it on the account to link."
+CODE_LOCKED = (
+    "That code was locked: too many wrong codes were entered while it was valid. Ask for a new one on your "
+    "other account."
+)
 BUSY = "Too many link codes are in use right now. Please try again in a minute."
 NOTHING_STORED = "There is nothing stored about you."
 EXPORT_DESCRIPTION = "Everything stored about you, as JSON"
 
 
-def too_many_attempts(wait: timedelta) -> str:
+def _try_again(wait: timedelta) -> str:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
-    return f"Too many wrong codes. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    return f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def too_many_attempts(wait: timedelta) -> str:
+    return f"Too many wrong codes. {_try_again(wait)}"
+
+
+def linking_paused(wait: timedelta) -> str:
+    return f"Too many wrong codes were entered recently, so linking is paused for everyone. {_try_again(wait)}"
 
 
 def link_code_reply(code: str) -> Reply:

@@ -19,6 +19,11 @@ def custom_id(slug: str, row_id: int) -> str:
     return f"{slug}~{row_id}"
 
 
+def is_imported(question_id: str) -> bool:
+    """A tenant's own question (its text was written by a server's admins, not shipped with the bot)."""
+    return "~" in question_id
+
+
 @dataclass(frozen=True)
 class View:
     """The questions visible in one context, in serving order."""

@@ -8,13 +8,21 @@ import yaml
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.ports import Clock
 from bot.core.replies import Reply
-from question_bank.loader import InvalidBank, find_duplicates, locate, parse_text
+from question_bank.isolated import IsolatedParser
+from question_bank.loader import InvalidBank
 from question_bank.schema import SCHEMA_VERSION
 from storage.repositories import Store
 
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_QUESTIONS = 500
 MAX_TENANT_QUESTIONS = 2000
+
+
+class PlainDumper(yaml.SafeDumper):
+    """Writes every value out: imports refuse anchors and aliases, so an export never contains one."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def check_import_size(filename: str, size: int) -> None:
@@ -24,9 +32,10 @@ def check_import_size(filename: str, size: int) -> None:
 
 
 class CustomQuestionService:
-    def __init__(self, store: Store, clock: Clock):
+    def __init__(self, store: Store, clock: Clock, parser: IsolatedParser):
         self.store = store
         self.clock = clock
+        self.parser = parser  # uploaded files are parsed in a bounded child process, never on the event loop
 
     async def import_yaml(self, tenant: str, *, is_admin: bool, actor: str, filename: str, data: bytes) -> Reply:
         """Validate the whole file first; store nothing unless every question is valid."""
@@ -37,13 +46,11 @@ class CustomQuestionService:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidInput(f"{filename} is not UTF-8 text; save it as UTF-8 YAML.") from None
-        questions, errors = parse_text(text, filename)
-        errors += find_duplicates(locate(filename, text, questions))
+        documents, errors = await self.parser.parse(text, filename)
         if errors:
             raise InvalidBank(errors)
-        if len(questions) > MAX_IMPORT_QUESTIONS:
-            raise InvalidInput(f"{filename} has {len(questions)} questions; one import takes at most {MAX_IMPORT_QUESTIONS}.")
-        documents = [q.model_dump(mode="json", exclude_none=True) for q in questions]
+        if len(documents) > MAX_IMPORT_QUESTIONS:
+            raise InvalidInput(f"{filename} has {len(documents)} questions; one import takes at most {MAX_IMPORT_QUESTIONS}.")
         async with self.store.transaction() as repo:
             existing, _ = await repo.custom_stamp(tenant)
             added = await repo.save_custom(tenant, documents, actor, self.clock.now())
@@ -72,4 +79,4 @@ class CustomQuestionService:
         async with self.store.transaction() as repo:
             records = await repo.custom_questions(tenant)
         document = {"schema_version": SCHEMA_VERSION, "questions": [{**r.document, "id": r.slug} for r in records]}
-        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+        return yaml.dump(document, Dumper=PlainDumper, sort_keys=False, allow_unicode=True, width=100)

@@ -85,9 +85,11 @@ class Practice:
     # helpers -----------------------------------------------------------------------------------
     async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
         """The learner behind a platform identity (a linked identity resolves to its learner),
-        created on first contact."""
+        created on first contact. The identity's name follows what the platform says now."""
         found = await repo.learner(who.platform, who.user_id, who.workspace)
         if found is not None:
+            if who.display_name and found.display_name != who.display_name[:100]:
+                await repo.rename_identity(who.platform, who.user_id, who.workspace, who.display_name)
             return found
         return await repo.create_learner(who.platform, who.user_id, who.workspace, who.display_name, self.clock.now())
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.actions import ActionKey
+from bot.core.catalog import is_imported
 from bot.core.replies import Action, Field, Reply, category_name
 from question_bank.schema import Question
 
@@ -95,6 +96,7 @@ def qotd_reply(q: Question) -> Reply:
         footer=f"Question of the day · {q.id}",
         private=False,
         kind="question",
+        imported=is_imported(q.id),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.core.actions import ActionKey
+from bot.core.catalog import is_imported
 from bot.core.errors import DomainError, InvalidBank, InvalidInput, NotAllowed, StaleAction, UnknownQuestion
 from bot.core.scheduling import Rating
 from question_bank.loader import topic_name
@@ -51,6 +52,9 @@ class Reply:
     kind: str = "info"  # question | reveal | graded | info | error
     files: tuple[File, ...] = ()
     notice: str = ""  # for the asker alone (e.g. their daily question was paused): never posted publicly
+    # Holds text a server's admins wrote (an imported question): adapters show it as text, so no
+    # masked link or autolink in it becomes clickable. Shipped content keeps its formatting.
+    imported: bool = False
 
 
 def full_body(reply: Reply) -> str:
@@ -101,6 +105,7 @@ def question_reply(q: Question, version: int, *, status: str, answer_allowed: bo
         actions=tuple(actions),
         footer=f"{status} · {q.id}",
         kind="question",
+        imported=is_imported(q.id),
     )
 
 
@@ -143,6 +148,7 @@ def reveal_reply(q: Question, version: int) -> Reply:
         actions=grade_actions(q.id, version),
         footer=q.id,
         kind="reveal",
+        imported=is_imported(q.id),
     )
 
 
@@ -161,6 +167,7 @@ def graded_reply(q: Question | None, rating: Rating, due: date, today: date, *, 
         body=f"{title}: {meaning}.\nThis question comes back on **{when(due, today)}**.",
         actions=(next_action(category),),
         kind="graded",
+        imported=q is not None and is_imported(q.id),
     )
 
 
@@ -200,6 +207,18 @@ def nothing_due_reply(
     elif next_due is None:
         lines.append("You have seen every question here. Try another category or level.")
     return Reply(title="All caught up", body="\n".join(lines), kind="info")
+
+
+def upload_note(filenames: list[str], limit: int) -> str:
+    """Said with a file that had to be compressed (and perhaps split) to fit a platform's upload limit."""
+    size = f"{limit / (1024 * 1024):.0f} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+    if len(filenames) == 1:
+        return f"Compressed to fit the {size} upload limit: `{filenames[0]}` opens with any unzip tool."
+    whole = filenames[0].rsplit(".part", 1)[0]
+    return (
+        f"Too large for one {size} upload, so it comes compressed in {len(filenames)} parts (this message and "
+        f"the next ones). Join them in order (`cat {whole}.part* > {whole}`), then unzip `{whole}`."
+    )
 
 
 def error_reply(exc: DomainError | InvalidBank) -> Reply:

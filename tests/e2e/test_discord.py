@@ -469,8 +469,8 @@ async def test_a_timezone_is_saved_and_a_wrong_one_named(running, app):
 async def practise_one(standin: DiscordStandIn, user_id: int = ALICE, rating: int = 3, name: str = "learner") -> None:
     """Ask, reveal and grade one question, as a learner clicking through."""
     question = (await ask(standin, user_id, category="databases", user_name=name)).response
-    reveal_message = (await interact(standin, click(question, button(question, "reveal"), user_id))).response
-    await interact(standin, click(reveal_message, button(reveal_message, "grade", rating), user_id))
+    reveal_message = (await interact(standin, click(question, button(question, "reveal"), user_id, user_name=name))).response
+    await interact(standin, click(reveal_message, button(reveal_message, "grade", rating), user_id, user_name=name))
 
 
 async def test_stats_and_the_weakest_topic_button(running, app):

@@ -9,7 +9,7 @@ import discord
 import pytest
 import yarl
 
-from tests.fakes.discord_api import CALLBACK, CREATE_MESSAGE, DiscordStandIn
+from tests.fakes.discord_api import CALLBACK, CREATE_MESSAGE, DiscordStandIn, choice_problems, message_problems
 from tests.fakes.discord_payloads import slash
 
 
@@ -59,6 +59,29 @@ async def test_the_global_limit_answers_429_as_discord_does(standin, rest):
     assert body["global"] is True and 0 < body["retry_after"] <= 1
     assert headers["Via"] and int(headers["Retry-After"]) >= 1
     assert standin.rate_limited == 1 and standin.requests == 6
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content": "x" * 2001},
+        {"embeds": [{"title": "t", "fields": [{"name": "n", "value": "v" * 1025}]}]},
+        {"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]},
+        {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]},
+        {"embeds": [{"footer": {"text": "f" * 2049}}]},
+    ],
+)
+async def test_a_message_over_discords_limits_is_refused(standin, rest, body):
+    status, answered, _ = await post(rest, "/channels/7/messages", body)
+    assert (status, answered["code"]) == (400, 50035)
+    assert standin.messages_per_channel["7"] == 0
+
+
+def test_uploads_and_autocomplete_choices_are_checked_against_their_limits():
+    assert message_problems({}, {"a.json": b"x" * 11}, 10) == ["a.json: 11 bytes, over the 10-byte upload limit"]
+    assert message_problems({}, {"a.json": b"x" * 10}, 10) == []
+    assert choice_problems([{"name": "n" * 101, "value": "v"}]) == ["choice name of 101 characters (1-100)"]
+    assert choice_problems([{"name": "n", "value": "v"}] * 26) == ["26 choices, over 25"]
 
 
 async def test_forced_429s_hit_only_their_route(standin, rest):

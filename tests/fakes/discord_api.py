@@ -7,6 +7,12 @@ answers login, interaction callbacks (refusing one later than 3 s or a second on
 followups and @original edits, DM channels, channel messages (honouring nonce + enforce_nonce) and
 command sync. It records every request and counts requests, 429s and messages per channel.
 
+It refuses, with 400 code 50035 as Discord does, what Discord refuses: embeds over their documented
+limits (title 256, description 4096, 25 fields, field name 256 and value 1024, footer 2048, 6,000
+characters across a message's embeds, 10 embeds), content over 2,000 characters, autocomplete answers
+over 25 choices or with a name or value over 100 characters, and an uploaded file larger than the
+interaction's `attachment_size_limit` (10 MiB for a message posted over REST). Characters are code points.
+
 Configurable: users whose DMs are closed (403, code 50007) or unreachable (403, code 50278), a global
 limit of requests per second over a sliding 1 s window (429 with Via, Retry-After and
 {"message", "retry_after", "global": true}), and forced 429s for the next N requests to a route.
@@ -39,6 +45,12 @@ EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 BOT_ID = 900000000000000001
 APPLICATION_ID = 900000000000000002
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+EMBED_LIMITS = {"title": 256, "description": 4096}
+FIELD_LIMITS = {"name": 256, "value": 1024}
+FIELDS_MAX, EMBEDS_MAX, EMBED_TOTAL_MAX, FOOTER_MAX, AUTHOR_MAX, CONTENT_MAX = 25, 10, 6000, 2048, 256, 2000
+CHOICES_MAX, CHOICE_MAX = 25, 100
+AUTOCOMPLETE_RESULT = 8
 MESSAGE_RESPONSES = (4, 5)  # channel message, deferred channel message (thinking)
 UPDATE_RESPONSES = (6, 7)  # deferred update, update the component's message
 
@@ -64,8 +76,62 @@ class _Interaction:
     created: float  # monotonic time it was dispatched
     channel_id: str
     source_message_id: str | None  # the message a clicked component is on
+    upload_limit: int  # the payload's attachment_size_limit
     acknowledged: bool = False
     original_id: str | None = None
+
+
+def _embed_problems(embed: dict[str, Any]) -> tuple[list[str], int]:
+    """What Discord would refuse in one embed, and the characters it counts towards the 6,000 total."""
+    problems = [f"embed {key} over {limit}" for key, limit in EMBED_LIMITS.items() if len(embed.get(key) or "") > limit]
+    total = sum(len(embed.get(key) or "") for key in EMBED_LIMITS)
+    fields = embed.get("fields") or []
+    if len(fields) > FIELDS_MAX:
+        problems.append(f"{len(fields)} fields, over {FIELDS_MAX}")
+    for field_ in fields:
+        for key, limit in FIELD_LIMITS.items():
+            size = len(field_.get(key) or "")
+            total += size
+            if not size or size > limit:
+                problems.append(f"field {key} of {size} characters (1-{limit})")
+    for part, key, limit in (("footer", "text", FOOTER_MAX), ("author", "name", AUTHOR_MAX)):
+        size = len((embed.get(part) or {}).get(key) or "")
+        total += size
+        if size > limit:
+            problems.append(f"{part} over {limit}")
+    return problems, total
+
+
+def message_problems(body: dict[str, Any] | None, files: dict[str, bytes], upload_limit: int) -> list[str]:
+    """Every documented limit a message body (and its uploads) breaks; empty when Discord accepts it."""
+    body = body or {}
+    problems = [f"{name}: {len(data)} bytes, over the {upload_limit}-byte upload limit"
+                for name, data in files.items() if len(data) > upload_limit]  # fmt: skip
+    if len(body.get("content") or "") > CONTENT_MAX:
+        problems.append(f"content over {CONTENT_MAX}")
+    embeds = body.get("embeds") or []
+    if len(embeds) > EMBEDS_MAX:
+        problems.append(f"{len(embeds)} embeds, over {EMBEDS_MAX}")
+    total = 0
+    for embed in embeds:
+        found, size = _embed_problems(embed)
+        problems += found
+        total += size
+    if total > EMBED_TOTAL_MAX:
+        problems.append(f"{total} characters across the embeds, over {EMBED_TOTAL_MAX}")
+    return problems
+
+
+def choice_problems(choices: list[dict[str, Any]]) -> list[str]:
+    problems = [f"{len(choices)} choices, over {CHOICES_MAX}"] if len(choices) > CHOICES_MAX else []
+    for choice in choices:
+        problems += [f"choice {key} of {len(str(choice[key]))} characters (1-{CHOICE_MAX})"
+                     for key in ("name", "value") if not 1 <= len(str(choice[key])) <= CHOICE_MAX]  # fmt: skip
+    return problems
+
+
+def _invalid(problems: list[str]) -> web.Response:
+    return _json({"message": "Invalid Form Body", "code": 50035, "errors": problems}, 400)
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -229,6 +295,7 @@ class DiscordStandIn:
             created=time.monotonic(),
             channel_id=payload["channel"]["id"],
             source_message_id=source["id"] if source else None,
+            upload_limit=int(payload.get("attachment_size_limit", DEFAULT_UPLOAD_LIMIT)),
         )
         await self.dispatch("INTERACTION_CREATE", payload)
 
@@ -428,10 +495,12 @@ class DiscordStandIn:
             return _error(404, 10062, "Unknown interaction")
         if state.acknowledged:
             return _error(400, 40060, "Interaction has already been acknowledged.")
-        state.acknowledged = True
         record = request[RECORD]
         kind = record.body["type"]
         data = record.body.get("data") or {}
+        if problems := self._refused(record, state, data, kind):
+            return _invalid(problems)
+        state.acknowledged = True
         resource: dict[str, Any] = {"type": kind}
         if kind in MESSAGE_RESPONSES:
             flags = data.get("flags", 0) | (LOADING if kind == 5 else 0)
@@ -449,6 +518,12 @@ class DiscordStandIn:
         }  # fmt: skip
         return _json({"interaction": interaction, "resource": resource})
 
+    @staticmethod
+    def _refused(record: Recorded, state: _Interaction, data: dict[str, Any], kind: int | None = None) -> list[str]:
+        if kind == AUTOCOMPLETE_RESULT:
+            return choice_problems(data.get("choices") or [])
+        return message_problems(data, record.files, state.upload_limit)
+
     def _interaction_for(self, request: web.Request) -> _Interaction | None:
         return self._interactions.get(request.match_info["token"])
 
@@ -457,6 +532,8 @@ class DiscordStandIn:
         if state is None or not state.acknowledged:
             return _error(404, 10015, "Unknown Webhook")
         record = request[RECORD]
+        if problems := self._refused(record, state, record.body):
+            return _invalid(problems)
         original = self.messages.get(state.original_id or "")
         if original is not None and original["flags"] & LOADING:  # the first followup fills the "thinking" message
             return _json(self._edit(original["id"], record.body, record.files))
@@ -467,6 +544,8 @@ class DiscordStandIn:
         if state is None or state.original_id is None:
             return _error(404, 10008, "Unknown Message")
         record = request[RECORD]
+        if problems := self._refused(record, state, record.body):
+            return _invalid(problems)
         return _json(self._edit(state.original_id, record.body, record.files))
 
     async def _delete_original(self, request: web.Request) -> web.Response:
@@ -498,6 +577,8 @@ class DiscordStandIn:
             return _error(403, 50278, "Cannot send messages to this user due to having no mutual guilds")
         record = request[RECORD]
         body = record.body or {}
+        if problems := message_problems(body, record.files, DEFAULT_UPLOAD_LIMIT):
+            return _invalid(problems)
         nonce_key = (channel_id, str(body.get("nonce")))
         if body.get("enforce_nonce") and nonce_key in self._nonces:
             return _json(self.messages[self._nonces[nonce_key]])

@@ -56,8 +56,9 @@ def attachment_option(attachment: dict[str, Any]) -> Option:
 
 
 def _base(
-    kind: int, data: dict[str, Any], user_id: int, guild_id: int | None, permissions: int, user_name: str = "learner"
-) -> dict[str, Any]:
+    kind: int, data: dict[str, Any], user_id: int, guild_id: int | None, permissions: int, user_name: str = "learner",
+    nick: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     payload: dict[str, Any] = {
         "id": snowflake(), "application_id": str(APPLICATION_ID), "type": kind, "token": secrets.token_urlsafe(24),
         "version": 1, "attachment_size_limit": 10 * 1024 * 1024, "data": data, "locale": "en-US",
@@ -70,7 +71,7 @@ def _base(
             guild_id=str(guild_id),
             channel=text_channel(guild_id=guild_id),
             member={"user": user(user_id, user_name), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                    "deaf": False, "mute": False, "flags": 0, "nick": None, "avatar": None,
+                    "deaf": False, "mute": False, "flags": 0, "nick": nick, "avatar": None,
                     "permissions": str(permissions)},
             context=0,
         )  # fmt: skip
@@ -85,9 +86,11 @@ def slash(
     guild_id: int | None = GUILD_ID,
     permissions: int = MEMBER,
     user_name: str = "learner",
+    nick: str | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """A slash command; `command` may be "group sub" (e.g. "qotd set"). Option types follow the values."""
+    """A slash command; `command` may be "group sub" (e.g. "qotd set"). Option types follow the values.
+    `user_name` is the username (the global name is its title case); `nick` the member's server nickname."""
     resolved: dict[str, dict[str, Any]] = {}
     built = []
     for option_name, value in options.items():
@@ -106,7 +109,7 @@ def slash(
         data["resolved"] = resolved
     if guild_id is not None:
         data["guild_id"] = str(guild_id)
-    return _base(2, data, user_id, guild_id, permissions, user_name)
+    return _base(2, data, user_id, guild_id, permissions, user_name, nick)
 
 
 def autocomplete(command: str, user_id: int, focused: str, value: str, /, **options: Any) -> dict[str, Any]:
@@ -118,9 +121,11 @@ def autocomplete(command: str, user_id: int, focused: str, value: str, /, **opti
     return payload
 
 
-def click(message: dict[str, Any], custom_id: str, user_id: int, *, guild_id: int | None = GUILD_ID) -> dict[str, Any]:
+def click(
+    message: dict[str, Any], custom_id: str, user_id: int, *, guild_id: int | None = GUILD_ID, user_name: str = "learner"
+) -> dict[str, Any]:
     """A button press on `message` (as the stand-in recorded it: its components carry the custom_id)."""
-    payload = _base(3, {"custom_id": custom_id, "component_type": 2}, user_id, guild_id, MEMBER)
+    payload = _base(3, {"custom_id": custom_id, "component_type": 2}, user_id, guild_id, MEMBER, user_name)
     payload["message"] = message
     return payload
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
+from bot.core.accounts import CODE_GUESSES, GLOBAL_GUESSES, identity_hash
 from bot.core.actions import ActionKey
 from bot.core.errors import InvalidInput, NotAllowed, StaleAction
 from bot.core.practice import LearnerRef
@@ -20,7 +21,7 @@ from storage.models import (
     Delivery,
     InboundEvent,
     Learner,
-    LinkAttempt,
+    LinkGuess,
     LinkCode,
     PushTarget,
     Review,
@@ -51,6 +52,11 @@ async def learner_id(engine, who: LearnerRef) -> int:
         engine, select(Learner.id).where(Learner.platform == who.platform, Learner.platform_user_id == who.user_id)
     )
     return row.id
+
+
+def wrong_code(code: str) -> str:
+    """Another 6-digit code than `code`."""
+    return f"{(int(code) + 1) % 10**6:06d}"
 
 
 async def counts(engine) -> dict[str, int]:
@@ -138,7 +144,7 @@ async def test_merging_keeps_every_review_and_the_most_recently_reviewed_card(ap
 
 async def test_wrong_expired_reused_and_own_codes_are_refused_clearly(app, engine, clock):
     code = code_of(await app.accounts.link_code(ANA_DISCORD))
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    wrong = wrong_code(code)
     with pytest.raises(InvalidInput, match="not right"):
         await app.accounts.link(ANA_SLACK, wrong)
     with pytest.raises(InvalidInput, match="6 digits"):
@@ -152,14 +158,14 @@ async def test_wrong_expired_reused_and_own_codes_are_refused_clearly(app, engin
     await app.accounts.link(ANA_SLACK, code)
     with pytest.raises(InvalidInput, match="already used"):
         await app.accounts.link(BO, code)
-    # Wrong, expired and reused codes count as failed guesses; a malformed or own code does not.
-    attempts = await rows(engine, select(LinkAttempt.succeeded))
-    assert sorted(a.succeeded for a in attempts) == [False, False, False, True]
+    # Wrong, expired and reused codes count as wrong guesses; a malformed or own code does not.
+    guesses = await rows(engine, select(LinkGuess.identity_hash, LinkGuess.guessed_at))
+    assert sorted(g.identity_hash for g in guesses) == sorted([identity_hash(ANA_SLACK)] * 2 + [identity_hash(BO)])
 
 
 async def test_guessing_is_rate_limited(app, engine, clock):
     code = code_of(await app.accounts.link_code(ANA_DISCORD))
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    wrong = wrong_code(code)
     for _ in range(5):
         with pytest.raises(InvalidInput):
             await app.accounts.link(ANA_SLACK, wrong)
@@ -167,6 +173,51 @@ async def test_guessing_is_rate_limited(app, engine, clock):
     with pytest.raises(NotAllowed, match="Try again in 10 minutes"):  # the first guess ages out at 15 min
         await app.accounts.link(ANA_SLACK, code)  # even the right code
     clock.advance(minutes=10)
+    code = code_of(await app.accounts.link_code(ANA_DISCORD))
+    assert (await app.accounts.link(ANA_SLACK, code)).title == "Accounts linked"
+
+
+async def test_forget_me_does_not_reset_the_guess_limit(app, engine, clock):
+    code = code_of(await app.accounts.link_code(ANA_DISCORD))
+    for _ in range(5):
+        with pytest.raises(InvalidInput):
+            await app.accounts.link(BO, wrong_code(code))
+        prompt = await app.accounts.forget_prompt(BO)  # the old way round the limit: a fresh learner
+        await app.buttons.press(BO, prompt.actions[0].key)
+    with pytest.raises(NotAllowed, match="Too many wrong codes"):
+        await app.accounts.link(BO, code)  # even the right code, until the limit has passed
+    assert await rows(engine, select(Learner.id).where(Learner.platform_user_id == "200")) != []
+    stored = await rows(engine, select(LinkGuess.identity_hash))
+    assert {g.identity_hash for g in stored} == {identity_hash(BO)}  # the hash, and nothing about Bo
+
+
+async def test_a_code_dies_after_a_few_wrong_guesses_from_any_accounts(app, engine, clock):
+    code = code_of(await app.accounts.link_code(ANA_DISCORD))
+    wrong = wrong_code(code)
+    for n in range(CODE_GUESSES):  # each from a different account: no identity reaches its own limit
+        with pytest.raises(InvalidInput, match="not right"):
+            await app.accounts.link(LearnerRef("discord", f"9{n:03d}"), wrong)
+    with pytest.raises(InvalidInput, match="code was locked"):
+        await app.accounts.link(ANA_SLACK, code)
+    fresh = code_of(await app.accounts.link_code(ANA_DISCORD))  # a new code starts clean
+    assert (await app.accounts.link(ANA_SLACK, fresh)).title == "Accounts linked"
+
+
+async def test_linking_pauses_for_everyone_after_many_wrong_guesses(app, engine, clock):
+    now = clock.now()
+    async with engine.begin() as conn:  # the last hour's wrong codes, from many accounts
+        await conn.execute(
+            insert(LinkGuess),
+            [{"identity_hash": f"{n:064x}", "guessed_at": now - timedelta(minutes=50)} for n in range(GLOBAL_GUESSES)],
+        )
+    code = code_of(await app.accounts.link_code(ANA_DISCORD))
+    with pytest.raises(NotAllowed, match="linking is paused for everyone. Try again in 10 minutes"):
+        await app.accounts.link(ANA_SLACK, code)
+    clock.advance(minutes=9)
+    code = code_of(await app.accounts.link_code(ANA_DISCORD))
+    with pytest.raises(NotAllowed):
+        await app.accounts.link(ANA_SLACK, code)
+    clock.advance(minutes=1, seconds=1)  # the oldest of them is an hour old
     code = code_of(await app.accounts.link_code(ANA_DISCORD))
     assert (await app.accounts.link(ANA_SLACK, code)).title == "Accounts linked"
 
@@ -254,13 +305,13 @@ async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(ap
     await review(app, ANA_DISCORD, "db-a", GOOD, tenant="discord:G1")
     await review(app, ANA_SLACK, "db-b", GOOD, tenant="slack:T1")
     with pytest.raises(InvalidInput):
-        await app.accounts.link(ANA_SLACK, f"{(int(bo_code) + 1) % 10**6:06d}")  # a failed attempt
+        await app.accounts.link(ANA_SLACK, wrong_code(bo_code))  # a failed attempt
     await app.accounts.link(ANA_SLACK, code_of(await app.accounts.link_code(ANA_DISCORD)))
     await app.accounts.link_code(ANA_DISCORD)  # an unused one too
     await add_dm_target(engine, await learner_id(engine, ANA_DISCORD), "100", "discord", now)
     await app.practice.show(ANA_SLACK, "db-c")
     during = await counts(engine)
-    for table in ("learners", "cards", "reviews", "push_targets", "deliveries", "link_codes", "link_attempts"):
+    for table in ("learners", "cards", "reviews", "push_targets", "deliveries", "link_codes", "link_guesses"):
         assert during[table] > before[table], table
 
     prompt = await app.accounts.forget_prompt(ANA_SLACK)
@@ -271,7 +322,8 @@ async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(ap
     gone = await app.buttons.press(ANA_DISCORD, button.key)
     assert gone.title == "Your data is deleted"
     assert gone.body.startswith("Deleted 2 review(s), 3 question(s), 2 account(s) and 1 daily question(s).")
-    assert await counts(engine) == before
+    # Everything goes but the wrong code Ana entered: counted by identity hash, it outlives her account.
+    assert await counts(engine) == {**before, "link_guesses": before["link_guesses"] + 1}
     authors = await rows(engine, select(PushTarget.created_by).where(PushTarget.kind == "channel"))
     authors += await rows(engine, select(CustomQuestion.created_by))
     assert [a.created_by for a in authors] == ["", ""]

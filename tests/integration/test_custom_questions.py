@@ -6,15 +6,17 @@ import pytest
 import yaml
 
 from bot.core.actions import ActionKey
-from bot.core.custom import CustomQuestionService
+from bot.core.custom import CustomQuestionService, PlainDumper
 from bot.core.errors import InvalidBank, InvalidInput, NotAllowed, StaleAction, UnknownQuestion
 from bot.core.practice import LearnerRef
 from bot.core.progress import Progress
+from question_bank.isolated import IsolatedParser
 from question_bank.loader import Bank
 from storage.repositories import Store
 from tests.conftest import make_practice
 from tests.factories import question
 from tests.buttons import qid
+from tests.hostile_yaml import DEEP_NESTING, RECURSIVE_ALIAS, alias_bomb
 from tests.integration.test_practice import answer
 
 ONE = """\
@@ -46,7 +48,7 @@ GUILD_A, GUILD_B = "discord:111", "discord:222"
 
 @pytest.fixture
 def custom(engine, clock) -> CustomQuestionService:
-    return CustomQuestionService(Store(engine), clock)
+    return CustomQuestionService(Store(engine), clock, IsolatedParser())
 
 
 @pytest.fixture
@@ -116,7 +118,7 @@ async def test_import_limits_and_permissions(custom):
     template = body["questions"][0]
     body["questions"] = [{**template, "id": f"q-{i}"} for i in range(501)]
     with pytest.raises(InvalidInput, match="at most 500"):
-        await custom.import_yaml(GUILD_A, is_admin=True, actor="a", filename="many.yaml", data=yaml.safe_dump(body).encode())
+        await custom.import_yaml(GUILD_A, is_admin=True, actor="a", filename="many.yaml", data=yaml.dump(body, Dumper=PlainDumper).encode())
     dup = ONE + ONE.split("questions:\n")[1]
     with pytest.raises(InvalidBank) as exc:
         await custom.import_yaml(GUILD_A, is_admin=True, actor="a", filename="dup.yaml", data=dup.encode())
@@ -146,3 +148,15 @@ async def test_remove_keeps_history_and_export_round_trips(engine, clock, custom
     # Re-importing the export brings it back.
     await custom.import_yaml(GUILD_A, is_admin=True, actor="admin", filename="back.yaml", data=exported.encode())
     assert (await practice.next_question(who, "backend", tenant=GUILD_A)).kind == "question"
+
+
+@pytest.mark.parametrize("text", [alias_bomb(), RECURSIVE_ALIAS, DEEP_NESTING], ids=["bomb", "recursive", "deep"])
+async def test_a_hostile_file_is_refused_with_its_line_and_stores_nothing(engine, custom, text):
+    with pytest.raises(InvalidBank) as exc:
+        await custom.import_yaml(GUILD_A, is_admin=True, actor="admin", filename="evil.yaml", data=text.encode())
+    [error] = exc.value.errors
+    assert str(error).startswith("evil.yaml:2: ")
+    assert "aliases" in error.message or "nested more than" in error.message
+    async with Store(engine).transaction() as repo:
+        assert await repo.custom_stamp(GUILD_A) == (0, None)
+

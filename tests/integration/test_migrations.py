@@ -68,3 +68,21 @@ async def test_upgrading_a_database_in_use_keeps_every_learner_card_and_review(e
         if engine.dialect.name == "sqlite":  # and the connection is left enforcing foreign keys
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     await engine.dispose()
+
+
+async def test_stored_discord_names_which_may_be_a_servers_nickname_are_cleared(empty_url):
+    engine = engine_for_tests(empty_url)
+    await upgrade(engine, "0004_slack_oauth")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO learners (platform, platform_user_id, workspace, display_name, preferences, created_at,"
+                " leaderboard_opt_out) VALUES ('discord', '1', '', 'Nick in server A', '{}', '2026-01-01 08:00:00',"
+                " false), ('slack', 'U1', 'T1', 'ana', '{}', '2026-01-01 08:00:00', false)"
+            )
+        )
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        names = (await conn.execute(text("SELECT platform, display_name FROM learners ORDER BY platform"))).all()
+    await engine.dispose()
+    assert [tuple(n) for n in names] == [("discord", ""), ("slack", "ana")]

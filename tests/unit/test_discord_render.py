@@ -182,3 +182,13 @@ def test_a_notice_for_the_asker_shows_privately_but_never_in_a_shared_post():
     assert private.description.startswith("**Your daily question is paused")
     public, _ = render.render(render.shared(reply))
     assert "paused" not in public.description
+
+
+def test_imported_text_shows_links_as_typed_while_shipped_text_keeps_its_formatting():
+    text = "Read [the docs](https://example.org/d) or <https://example.org/e> **first**"
+    reply = Reply(title="t", body=text, fields=(Field("Key points", text),), footer=text)
+    shipped = render.embed(reply)
+    assert shipped.description == text and shipped.fields[0].value == text
+    imported = render.embed(Reply(title="t", body=text, fields=(Field("Key points", text),), footer=text, imported=True))
+    escaped = r"Read \[the docs\](https://example.org/d) or \<https://example.org/e> **first**"
+    assert imported.description == imported.fields[0].value == imported.footer.text == escaped

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from question_bank.loader import DATA_DIR, InvalidBank, load_bank, parse_text
+from question_bank.loader import DATA_DIR, MAX_DEPTH, MAX_NODES, InvalidBank, load_bank, parse_text
+from tests.hostile_yaml import DEEP_NESTING, RECURSIVE_ALIAS, alias_bomb, slow_but_valid_yaml
 
 GOOD = textwrap.dedent(
     """\
@@ -210,3 +211,31 @@ def test_a_key_point_level_must_be_a_known_level(tmp_path):
     assert errors_for(tmp_path, text) == [
         "F:16: db-sample: key_points[1].level: must be one of 'junior', 'mid', 'senior' or 'staff'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (alias_bomb(), 2, "anchors and aliases (&name, *name) are not allowed"),
+        (RECURSIVE_ALIAS, 2, "anchors and aliases (&name, *name) are not allowed"),
+        (DEEP_NESTING, 2, f"nested more than {MAX_DEPTH} levels deep"),
+        ("a: {b: {c: {d: &x 1}}}\n", 1, "anchors and aliases"),
+    ],
+)
+def test_aliases_and_deep_nesting_are_refused_at_their_line_before_anything_expands(text, line, message):
+    questions, errors = parse_text(text, "upload.yaml")
+    assert questions == []
+    [error] = errors
+    assert str(error).startswith(f"upload.yaml:{line}: {message}")
+
+
+def test_a_file_with_more_values_than_any_import_needs_is_refused():
+    _, [error] = parse_text(slow_but_valid_yaml(MAX_NODES), "upload.yaml")
+    assert str(error) == f"upload.yaml:2: more than {MAX_NODES:,} values"
+
+
+def test_the_biggest_import_allowed_stays_under_the_value_limit():
+    one = GOOD.split("questions:\n", 1)[1]
+    many = "schema_version: 1\nquestions:\n" + "".join(one.replace("db-sample", f"db-{i}") for i in range(500))
+    questions, errors = parse_text(many, "upload.yaml")
+    assert errors == [] and len(questions) == 500

@@ -79,11 +79,12 @@ def zone_choices(app: App, current: str) -> list[Choice[str]]:
 
 def category_list_choices(current: str) -> list[Choice[str]]:
     """Suggestions for a comma-separated category list: what is typed so far plus one more category."""
-    *done, typing = [part.strip() for part in current.split(",")]
-    chosen = [part for part in done if part]
+    *done, typing = [part.strip().lower().replace(" ", "_") for part in current.split(",")]
+    # Only known categories, each once: a suggestion stays far below Discord's 100 characters, whatever is typed.
+    chosen = list(dict.fromkeys(part for part in done if part in CATEGORIES))
     suggestions = []
     for slug in CATEGORIES:
-        if slug in chosen or not slug.startswith(typing.lower().replace(" ", "_")):
+        if slug in chosen or not slug.startswith(typing):
             continue
         value = ", ".join([*chosen, slug])
         suggestions.append(Choice(name=value, value=value))

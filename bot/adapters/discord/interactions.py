@@ -15,6 +15,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord import render
+from bot.core import uploads
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError, InvalidBank
 from bot.core.practice import MAX_ANSWER_CHARS, LearnerRef
@@ -27,9 +28,10 @@ ANSWER_FIELD_ID = "answer"
 
 
 def learner(interaction: discord.Interaction) -> LearnerRef:
-    """Discord user ids are global, so the workspace is empty: one learner across servers."""
+    """Discord user ids are global, so the workspace is empty: one learner across servers. Named by
+    their global name, never a server nickname: one server's nickname is not another server's business."""
     user = interaction.user
-    return LearnerRef("discord", str(user.id), "", display_name=user.display_name)
+    return LearnerRef("discord", str(user.id), "", display_name=user.global_name or user.name)
 
 
 def tenant(interaction: discord.Interaction) -> str | None:
@@ -77,11 +79,15 @@ async def _send_private(interaction: discord.Interaction, reply: Reply) -> None:
 
 
 async def _fill(interaction: discord.Interaction, reply: Reply) -> None:
-    """Replace the acknowledged message (the "thinking" one, or the clicked one) with the reply."""
-    embed, view = render.render(reply)
+    """Replace the acknowledged message (the "thinking" one, or the clicked one) with the reply. A file
+    over this server's upload limit comes compressed, or in parts sent privately after it."""
+    first, *more = await uploads.within(reply, interaction.filesize_limit)
+    embed, view = render.render(first)
     await interaction.edit_original_response(
-        embed=embed, view=view, attachments=render.attachments(reply), allowed_mentions=NO_MENTIONS
+        embed=embed, view=view, attachments=render.attachments(first), allowed_mentions=NO_MENTIONS
     )
+    for part in more:
+        await _send_private(interaction, part)
 
 
 async def refuse(interaction: discord.Interaction, error: DomainError) -> None:

@@ -9,6 +9,8 @@ messages are sent with allowed_mentions none), so nothing the bot shows can ping
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +32,8 @@ FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 LABEL_MAX = 80
 BUTTONS_MAX = 25  # 5 rows of 5
+_LINK_SYNTAX = re.compile(r"[\[\]<]")  # what makes a masked link or an autolink
+CONTINUED = "\u200b"  # the name of a field that continues the one above (Discord requires one)
 
 COLOURS = {
     "question": discord.Colour.blurple(),
@@ -101,25 +105,58 @@ def defuse(text: str) -> str:
     return discord.utils.escape_mentions(text)
 
 
+def inert(text: str) -> str:
+    """Link syntax shown as typed: `[text](url)` (a masked link) and `<url>` (an autolink) are escaped,
+    so a link shows its real address; a bare URL stays visible as what it is."""
+    return _LINK_SYNTAX.sub(r"\\\g<0>", text)
+
+
 def embed(reply: Reply) -> discord.Embed:
-    """Title, body, fields and footer within every per-part limit and the 6,000-character total."""
-    title = clip(defuse(reply.title), TITLE_MAX)
-    footer = clip(defuse(reply.footer), FOOTER_MAX)
+    """Title, body, fields and footer within every per-part limit and the 6,000-character total.
+    Text an admin imported is shown as text (no masked links); mentions are defused everywhere."""
+    shown = (lambda text: defuse(inert(text))) if reply.imported else defuse
+    title = clip(shown(reply.title), TITLE_MAX)
+    footer = clip(shown(reply.footer), FOOTER_MAX)
     budget = EMBED_TOTAL_MAX - len(title) - len(footer)
-    description = clip(defuse(full_body(reply)), min(DESCRIPTION_MAX, budget))
+    description = clip(shown(full_body(reply)), min(DESCRIPTION_MAX, budget))
     budget -= len(description)
     result = discord.Embed(title=title or None, description=description or None, colour=COLOURS.get(reply.kind))
-    for field in (*reply.fields, *_hints(reply))[:FIELDS_MAX]:
-        name = clip(defuse(field.name), FIELD_NAME_MAX) or "\u200b"
+    for name, value, inline in _field_parts((*reply.fields, *_hints(reply)), shown)[:FIELDS_MAX]:
         room = min(FIELD_VALUE_MAX, budget - len(name))
         if room < 2:  # not even "x…" fits: the rest is cut, the embed stays valid
             break
-        value = clip(defuse(field.value), room) or "\u200b"
-        result.add_field(name=name, value=value, inline=field.inline)
+        value = clip(value, room) or CONTINUED
+        result.add_field(name=name, value=value, inline=inline)
         budget -= len(name) + len(value)
     if footer:
         result.set_footer(text=footer)
     return result
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, broken after a line, else after a space, else
+    anywhere: nothing is lost."""
+    out: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        out.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n ")
+    return [*out, text]
+
+
+def _field_parts(fields: tuple[Field, ...], shown: Callable[[str], str]) -> list[tuple[str, str, bool]]:
+    """(name, value, inline) per embed field: a value over Discord's 1,024 characters continues in
+    the fields after it (unnamed) instead of being cut."""
+    parts = []
+    for field in fields:
+        name = clip(shown(field.name), FIELD_NAME_MAX) or CONTINUED
+        for index, piece in enumerate(pieces(shown(field.value), FIELD_VALUE_MAX)):
+            parts.append((name if index == 0 else CONTINUED, piece, field.inline))
+    return parts
 
 
 def _hints(reply: Reply) -> tuple[Field, ...]:
