@@ -1,0 +1,141 @@
+"""Issue 11 against the real `python -m bot slack` process on loopback: forged, malformed and slow
+requests, install-page floods. Loads are small and bounded; timeouts are shortened through settings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+
+from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import dm_message, event_callback, signed_headers
+from tests.slack_process import SlackProcess, slack_process
+
+SECRET = "hardening-signing-secret"
+
+
+@pytest.fixture
+async def slack():
+    async with SlackStandIn() as stand_in:
+        stand_in.add_user("U0HARD")
+        yield stand_in
+
+
+def env_for(slack: SlackStandIn, **extra: str) -> dict[str, str]:
+    return dict(SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url, **extra)
+
+
+async def post(session: aiohttp.ClientSession, bot: SlackProcess, body: str | bytes, headers: dict[str, str]) -> int:
+    async with session.post(bot.base + "/slack/events", data=body, headers=headers) as response:
+        await response.read()
+        return response.status
+
+
+def log_lines(bot: SlackProcess, since: int) -> list[str]:
+    return bot.log_path.read_bytes()[since:].decode(errors="replace").splitlines()
+
+
+# defect 3: a rejected request is logged in one bounded line -----------------------------------------
+async def test_unsigned_large_requests_add_a_bounded_line_each_to_the_log(tmp_path, slack):
+    body = json.dumps(event_callback(dm_message("x" * 256 * 1024, user="U0HARD")))
+    async with aiohttp.ClientSession() as session, slack_process(tmp_path, session, **env_for(slack)) as bot:
+        before = bot.log_size()
+        forged = {**signed_headers("not-the-secret", body, "application/json")}
+        statuses = [await post(session, bot, body, forged) for _ in range(100)]
+        await asyncio.sleep(0.2)
+        grown = bot.log_size() - before
+    assert statuses == [401] * 100
+    assert grown < 100 * 300, f"{grown} bytes of log for 100 rejected requests"
+    assert slack.calls == []
+
+
+# defect 7: malformed requests get 401/400 before anything parses them, and one WARNING line ----------
+async def test_malformed_requests_get_401_or_400_and_at_most_one_warning_each(tmp_path, slack):
+    now = str(int(time.time()))
+    form = "application/x-www-form-urlencoded"
+    bad_payload = "payload=" + quote("{not-json")
+    cases = [
+        # (body, headers, expected status)
+        ("{}", {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00", "Content-Type": "application/json"}, 401),
+        ("{not json", {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=00", "Content-Type": "application/json"}, 401),
+        (bad_payload, {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=00", "Content-Type": form}, 401),
+        ("{not json", signed_headers(SECRET, "{not json", "application/json"), 400),
+        (bad_payload, signed_headers(SECRET, bad_payload, form), 400),
+        ("[1, 2]", signed_headers(SECRET, "[1, 2]", "application/json"), 400),
+        (b"\xff\xfe{}", {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": "", "Content-Type": form}, 400),
+    ]  # fmt: skip
+    async with aiohttp.ClientSession() as session, slack_process(tmp_path, session, **env_for(slack)) as bot:
+        for body, headers, expected in cases:
+            before = bot.log_size()
+            status = await post(session, bot, body, headers)
+            await asyncio.sleep(0.05)
+            lines = log_lines(bot, before)
+            assert status == expected, (body, status, lines)
+            assert len(lines) <= 1 and all(" WARNING " in line for line in lines), lines
+        signed = json.dumps(event_callback(dm_message("help", user="U0HARD")))  # the real thing still works
+        assert await post(session, bot, signed, signed_headers(SECRET, signed, "application/json")) == 200
+        await slack.wait_for("chat.postMessage", timeout=20)
+    assert "Traceback" not in bot.log() and " ERROR " not in bot.log()
+
+
+# defect 4: slow requests time out, connections are capped, /healthz keeps answering -------------------
+async def trickle(port: int, head: bytes, give_up_after: float) -> float | None:
+    """Open a connection, send `head`, then a byte every 0.2 s. Seconds until the server closed it (None:
+    it never accepted it, or it was still open after `give_up_after`)."""
+    started = time.monotonic()
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), give_up_after)
+    except (OSError, TimeoutError):
+        return None
+
+    async def drip() -> None:
+        writer.write(head)
+        while True:
+            await asyncio.sleep(0.2)
+            writer.write(b"x")
+            await writer.drain()
+
+    dripping = asyncio.create_task(drip())
+    try:
+        await asyncio.wait_for(reader.read(), give_up_after - (time.monotonic() - started))
+        return time.monotonic() - started
+    except ConnectionResetError:
+        return time.monotonic() - started
+    except TimeoutError:
+        return None
+    finally:
+        dripping.cancel()
+        writer.close()
+
+
+async def test_slow_requests_are_closed_and_health_keeps_answering_under_a_256_file_limit(tmp_path, slack):
+    timeout = 1.0
+    slow_head = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slack-Signature: v0="
+    slow_body = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"
+    env = env_for(slack, SLACK_HTTP_TIMEOUT=str(timeout))
+    fresh = aiohttp.TCPConnector(force_close=True)
+    async with aiohttp.ClientSession(connector=fresh) as session, slack_process(
+        tmp_path, session, open_files=256, **env
+    ) as bot:
+        port = int(bot.base.rsplit(":", 1)[1])
+        before = bot.log_size()
+        slow = [asyncio.create_task(trickle(port, (slow_head, slow_body)[i % 2], 6.0)) for i in range(300)]
+        answered = []
+        for _ in range(8):
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            async with session.get(bot.base + "/healthz", timeout=aiohttp.ClientTimeout(total=3)) as health:
+                answered.append((health.status, round(time.monotonic() - started, 2)))
+        closed_after = await asyncio.gather(*slow)
+        log = log_lines(bot, before)
+    assert all(status == 200 and took < 2.5 for status, took in answered), answered
+    accepted = [t for t in closed_after if t is not None]
+    assert len(accepted) >= 250, f"only {len(accepted)} of 300 slow connections were accepted and then closed"
+    assert max(accepted) < timeout + 2.5, sorted(accepted)[-5:]
+    assert not any("Too many open files" in line or " ERROR " in line for line in log)
+    assert len(log) <= 300, f"{len(log)} log lines for 300 slow connections"
