@@ -73,12 +73,12 @@ class Harness:
         return await self.response(hook)
 
     async def click(
-        self, reply: dict[str, Any], verb: str, rating: int | None = None, user: str = LEARNER
+        self, reply: dict[str, Any], verb: str, rating: int | None = None, user: str = LEARNER, team: str = "T0TEST"
     ) -> dict[str, Any]:
         """Press a button of a reply (as the response_url got it) and return the reply to the click."""
         hook = self.slack.response_url()
         status, _ = await self.send(
-            block_actions(button(reply, verb, rating), user=user, channel="C0GENERAL", response_url=hook)
+            block_actions(button(reply, verb, rating), user=user, channel="C0GENERAL", response_url=hook, team=team)
         )
         assert status == 200
         return await self.response(hook)
@@ -540,32 +540,71 @@ async def test_socket_mode_through_the_loopback_websocket(harness, engine):
 
 
 # multi-workspace OAuth install -----------------------------------------------------------------------
+def oauth_settings_for(slack: SlackStandIn) -> Settings:
+    return Settings(
+        SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.base_url, FSRS_FUZZ=False,
+    )  # fmt: skip
+
+
+async def install(session: aiohttp.ClientSession, base: str, slack: SlackStandIn, team: str) -> None:
+    """An admin of `team` goes through /slack/install and allows the app."""
+    async with session.get(base + "/slack/install") as page:
+        assert page.status == 200
+        state = (await page.text()).split("state=", 1)[1].split('"', 1)[0].split("&", 1)[0]
+        cookie = page.headers["Set-Cookie"].split(";", 1)[0]  # Secure: a browser would send it over https
+    slack.add_oauth_code(f"code-{team}", team)
+    async with session.get(
+        f"{base}/slack/oauth_redirect?code=code-{team}&state={state}", headers={"Cookie": cookie}
+    ) as done:
+        assert done.status == 200, await done.text()
+
+
 async def test_oauth_install_stores_the_workspace_and_its_token_serves_it(engine, clock):
     async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
         slack.add_user("U0NEW", tz="Asia/Kolkata", team_id="T0NEW")
-        settings = Settings(
-            SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.base_url, FSRS_FUZZ=False,
-        )  # fmt: skip
+        settings = oauth_settings_for(slack)
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
         runner, base = await serve(create_app(app, settings), settings)
         try:
-            async with session.get(base + "/slack/install") as page:
-                assert page.status == 200
-                state = (await page.text()).split("state=", 1)[1].split('"', 1)[0].split("&", 1)[0]
-                cookie = page.headers["Set-Cookie"].split(";", 1)[0]  # Secure: a browser would send it over https
-            slack.add_oauth_code("code-1", "T0NEW")
-            async with session.get(
-                f"{base}/slack/oauth_redirect?code=code-1&state={state}", headers={"Cookie": cookie}
-            ) as done:
-                assert done.status == 200, await done.text()
+            await install(session, base, slack, "T0NEW")
             (issued,) = [c for c in slack.calls_to("oauth.v2.access") if c.error is None]
-            assert issued.args["code"] == "code-1"
+            assert issued.args["code"] == "code-T0NEW"
             h = Harness(slack, app, base + "/slack/events", session, None)
             assert await rows(engine, slack_installations) == 1
             reply = await h.command("question", user="U0NEW", team="T0NEW")
             assert header(reply).startswith("Question ")
             new_token = next(t for t, team in slack.tokens.items() if team == "T0NEW")
             assert slack.calls_to("users.info")[-1].token == new_token
+        finally:
+            await runner.cleanup()
+
+
+async def test_forget_me_removes_the_installers_user_id_and_token_and_the_install_keeps_working(engine, clock):
+    async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
+        installer = slack.installer_id
+        slack.add_user(installer, team_id="T0NEW")
+        slack.add_user("U0NEW", team_id="T0NEW")
+        settings = oauth_settings_for(slack)
+        app = build(settings, bank=small_bank(), engine=engine, clock=clock)
+        runner, base = await serve(create_app(app, settings), settings)
+        try:
+            await install(session, base, slack, "T0NEW")
+            h = Harness(slack, app, base + "/slack/events", session, None)
+            await h.command("question", user=installer, team="T0NEW")
+            async with engine.connect() as conn:
+                before = (await conn.execute(select(slack_installations.c.user_id, slack_installations.c.user_token))).one()
+            assert before.user_id == installer and before.user_token.startswith("xoxp-")
+            prompt = await h.command("forget-me", user=installer, team="T0NEW")
+            done = await h.click(prompt, "forget", user=installer, team="T0NEW")
+            assert header(done) == "Your data is deleted"
+            assert "your user id and user token are removed from that install" in text_of(done)
+            async with engine.connect() as conn:
+                installs = (await conn.execute(select(slack_installations))).mappings().all()
+            assert [(i["user_id"], i["user_token"], i["user_scopes"]) for i in installs] == [("", None, None)]
+            assert installs[0]["bot_token"].startswith("xoxb-T0NEW")
+            assert installer not in json.dumps([dict(i) for i in installs], default=str)
+            reply = await h.command("question", user="U0NEW", team="T0NEW")  # the workspace still works
+            assert header(reply).startswith("Question ")
         finally:
             await runner.cleanup()

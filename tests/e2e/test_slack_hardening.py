@@ -139,3 +139,30 @@ async def test_slow_requests_are_closed_and_health_keeps_answering_under_a_256_f
     assert max(accepted) < timeout + 2.5, sorted(accepted)[-5:]
     assert not any("Too many open files" in line or " ERROR " in line for line in log)
     assert len(log) <= 300, f"{len(log)} log lines for 300 slow connections"
+
+
+# defect 6: the install page cannot grow the OAuth state table without bound ------------------------------
+def oauth_states(db) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [row[0] for row in conn.execute("SELECT state FROM slack_oauth_states")]
+
+
+async def test_install_page_floods_are_refused_and_expired_states_pruned(tmp_path, slack):
+    env = dict(
+        SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.base_url, SLACK_INSTALL_STATES="20",
+    )  # fmt: skip
+    db = tmp_path / "interview_bot.db"
+    async with aiohttp.ClientSession() as session, slack_process(tmp_path, session, **env) as bot:
+        with sqlite3.connect(db) as conn:
+            conn.execute("INSERT INTO slack_oauth_states (state, expire_at) VALUES ('old', '2000-01-01 00:00:00')")
+        statuses = []
+        for _ in range(60):
+            async with session.get(bot.base + "/slack/install", allow_redirects=False) as page:
+                statuses.append(page.status)
+                body = await page.text()
+        states = oauth_states(db)
+    assert statuses == [200] * 20 + [429] * 40
+    assert "try again in a few minutes" in body
+    assert len(states) == 20 and "old" not in states
+    assert sum(" WARNING " in line for line in bot.log().splitlines()) <= 40

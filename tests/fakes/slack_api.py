@@ -101,6 +101,7 @@ class SlackStandIn:
         self.app_id = app_id
         self.tokens: dict[str, str] = {bot_token: team_id}  # bot token -> team
         self.oauth_codes: dict[str, str] = {}  # code -> team it installs into
+        self.installer_id = "U0INSTALLER"  # who clicks "Allow" in an OAuth install (gets a user token)
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[Message]] = defaultdict(list)
@@ -397,12 +398,16 @@ class SlackStandIn:
         team_id = self.oauth_codes.pop(str(args.get("code")), None)
         if team_id is None:
             raise SlackError("invalid_code")
-        bot_token = f"xoxb-{team_id}-{uuid.uuid4().hex[:8]}"
-        self.tokens[bot_token] = team_id
+        bot_token, user_token = (f"{kind}-{team_id}-{uuid.uuid4().hex[:8]}" for kind in ("xoxb", "xoxp"))
+        self.tokens[bot_token] = self.tokens[user_token] = team_id
         return {
             "access_token": bot_token, "token_type": "bot", "scope": "chat:write,commands,im:history",
             "bot_user_id": self.bot_user_id, "app_id": self.app_id, "team": {"id": team_id, "name": team_id},
-            "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": "U0INSTALLER"},
+            "enterprise": None, "is_enterprise_install": False,
+            "authed_user": {
+                "id": self.installer_id, "scope": "users:read", "token_type": "user",
+                "access_token": user_token,
+            },
         }  # fmt: skip
 
     def _m_users_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:

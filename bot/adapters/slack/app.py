@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.installs import multi_workspace, oauth_settings
+from bot.adapters.slack.installs import InstallFlow, multi_workspace, oauth_settings
 from bot.adapters.slack.outbox import Destination, Outbox
 from bot.adapters.slack.people import Directory
 from bot.adapters.slack.render import (
@@ -355,6 +355,15 @@ def setup_problem(settings: Settings) -> str | None:
     return None
 
 
+def install_flow(core: Core, settings: Settings) -> InstallFlow:
+    return InstallFlow(
+        settings=oauth_settings(settings, core.engine, BOT_SCOPES),
+        store=core.practice.store,
+        clock=core.practice.clock,
+        limit=settings.slack_install_states,
+    )
+
+
 def create_app(core: Core, settings: Settings) -> AsyncApp:
     """An AsyncApp for one workspace (SLACK_BOT_TOKEN) or many (SLACK_CLIENT_ID/SECRET, OAuth install)."""
     problem = setup_problem(settings)
@@ -366,7 +375,7 @@ def create_app(core: Core, settings: Settings) -> AsyncApp:
     app = AsyncApp(
         client=AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers()),
         signing_secret=secret,  # Socket Mode requests are not signed; HTTP mode requires it (setup_problem)
-        oauth_settings=oauth_settings(settings, core.engine, BOT_SCOPES) if multi else None,
+        oauth_flow=install_flow(core, settings) if multi else None,
     )
     SlackBot(core, settings).register(app)
     return app
