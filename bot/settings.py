@@ -5,6 +5,7 @@ Secrets are SecretStr: their repr and str are masked, so logging a Settings neve
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -62,6 +63,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("slack_file_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[^/?#\s]+/?", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://files.slack.com")
         return value
 
     @field_validator("slack_admin_ids", "slack_file_origins", mode="before")

@@ -156,7 +156,7 @@ async def rows(engine, model) -> int:
 def settings_for(slack: SlackStandIn, **extra: Any) -> Settings:
     return Settings(
         SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
-        FSRS_FUZZ=False, DEFAULT_TIMEZONE="UTC", **extra,
+        SLACK_FILE_ORIGINS=slack.origin, FSRS_FUZZ=False, DEFAULT_TIMEZONE="UTC", **extra,
     )  # fmt: skip
 
 
@@ -425,6 +425,18 @@ async def test_an_admin_imports_questions_by_sharing_a_yaml_file_in_the_dm(harne
     _, refused = await slack.wait_for("chat.postMessage", 2)
     assert "Not allowed" in json.dumps(refused.args["blocks"])
     assert len(slack.calls_to("download")) == 1  # a non-admin's file is never even fetched
+
+
+async def test_the_bot_token_goes_only_to_slacks_file_servers(harness, engine):
+    assert Settings(_env_file=None).slack_file_origins == ("https://files.slack.com",)  # production: Slack's only
+    async with SlackStandIn(bot_token="xoxb-elsewhere") as elsewhere:  # another host on loopback
+        planted = elsewhere.add_file("ours.yaml", CUSTOM_YAML.encode(), user=ADMIN)
+        shared = {**harness.slack.add_file("ours.yaml", b"", user=ADMIN), "url_private_download": planted["url_private_download"]}
+        await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
+        (posted,) = await harness.slack.wait_for("chat.postMessage")
+        assert elsewhere.calls_to("download") == []  # never asked, so never given the token
+    assert "not on Slack's file servers" in json.dumps(posted.args["blocks"])
+    assert await rows(engine, CustomQuestion) == 0
 
 
 async def test_a_broken_yaml_file_lists_its_problems_and_stores_nothing(harness, engine):
