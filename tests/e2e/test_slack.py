@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy import func, select
@@ -110,6 +111,7 @@ class Harness:
         while time.monotonic() < deadline:
             for call in self.slack.calls_to("response_url"):
                 if call.args["hook"] == name:
+                    assert call.error is None, f"Slack refused the reply: {call.error}"
                     return call.args
             await asyncio.sleep(0.01)
         raise TimeoutError(f"no reply through {hook}")
@@ -431,7 +433,8 @@ async def test_the_bot_token_goes_only_to_slacks_file_servers(harness, engine):
     assert Settings(_env_file=None).slack_file_origins == ("https://files.slack.com",)  # production: Slack's only
     async with SlackStandIn(bot_token="xoxb-elsewhere") as elsewhere:  # another host on loopback
         planted = elsewhere.add_file("ours.yaml", CUSTOM_YAML.encode(), user=ADMIN)
-        shared = {**harness.slack.add_file("ours.yaml", b"", user=ADMIN), "url_private_download": planted["url_private_download"]}
+        shared = harness.slack.add_file("ours.yaml", b"", user=ADMIN)
+        shared["url_private_download"] = planted["url_private_download"]
         await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
         (posted,) = await harness.slack.wait_for("chat.postMessage")
         assert elsewhere.calls_to("download") == []  # never asked, so never given the token
@@ -444,6 +447,41 @@ async def test_a_broken_yaml_file_lists_its_problems_and_stores_nothing(harness,
     await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
     (posted,) = await harness.slack.wait_for("chat.postMessage")
     assert "problem(s) in the questions" in json.dumps(posted.args["blocks"])
+    assert await rows(engine, CustomQuestion) == 0
+
+
+def long_question_yaml() -> bytes:
+    """A valid question whose prompt, outline and pitfalls hold ~30,000 characters."""
+    paragraph = "Explain how the system behaves when this part fails, and what the on-call engineer sees. " * 6
+    question = yaml.safe_load(CUSTOM_YAML)["questions"][0] | {
+        "id": "our-long-one", "title": "Our longest question", "level": "staff", "prompt": "\n".join(f"{i}. {paragraph}" for i in range(40)),
+        "outline": [f"Step {i}: " + "consider the blast radius and the rollback. " * 20 for i in range(12)],
+        "pitfalls": [f"Pitfall {i}: " + "forgetting the on-call runbook. " * 25 for i in range(8)],
+    }  # fmt: skip
+    return yaml.safe_dump({"schema_version": 1, "questions": [question]}).encode()
+
+
+async def test_a_long_imported_question_is_shortened_to_what_slack_accepts(harness, engine):
+    shared = harness.slack.add_file("long.yaml", long_question_yaml(), user=ADMIN)
+    await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
+    (imported,) = await harness.slack.wait_for("chat.postMessage")
+    assert "1 added" in json.dumps(imported.args["blocks"])
+    question = await harness.command("question backend staff")  # refused replies fail in harness.response
+    assert header(question) == "Our longest question"
+    assert re.search(r"… and \d+ more lines: shortened to fit in Slack", text_of(question))
+    revealed = await harness.click(question, "reveal")
+    assert header(revealed).startswith("Key points") and "Canary first" in text_of(revealed)
+    assert button(revealed, "grade", 3)  # the grade buttons survive the shortening
+
+
+async def test_a_broken_import_with_many_long_errors_is_listed_within_slacks_limits(harness, engine):
+    questions = [{"id": f"Not A Slug {i} " + "x" * 2000, "category": "backend"} for i in range(30)]
+    data = yaml.safe_dump({"schema_version": 1, "questions": questions}).encode()
+    shared = harness.slack.add_file("bad.yaml", data, user=ADMIN)
+    await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
+    (posted,) = await harness.slack.wait_for("chat.postMessage")  # wait_for counts accepted posts only
+    assert header(posted.args).endswith("problem(s) in the questions")
+    assert re.search(r"… and \d+ more lines: shortened to fit in Slack", text_of(posted.args))
     assert await rows(engine, CustomQuestion) == 0
 
 
@@ -605,7 +643,8 @@ async def test_forget_me_removes_the_installers_user_id_and_token_and_the_instal
             h = Harness(slack, app, base + "/slack/events", session, None)
             await h.command("question", user=installer, team="T0NEW")
             async with engine.connect() as conn:
-                before = (await conn.execute(select(slack_installations.c.user_id, slack_installations.c.user_token))).one()
+                columns = (slack_installations.c.user_id, slack_installations.c.user_token)
+                before = (await conn.execute(select(*columns))).one()
             assert before.user_id == installer and before.user_token.startswith("xoxp-")
             prompt = await h.command("forget-me", user=installer, team="T0NEW")
             done = await h.click(prompt, "forget", user=installer, team="T0NEW")
