@@ -166,3 +166,29 @@ async def test_install_page_floods_are_refused_and_expired_states_pruned(tmp_pat
     assert "try again in a few minutes" in body
     assert len(states) == 20 and "old" not in states
     assert sum(" WARNING " in line for line in bot.log().splitlines()) <= 40
+
+
+async def test_running_out_of_file_handles_closes_slow_connections_and_logs_once(tmp_path, slack):
+    """SLACK_MAX_CONNECTIONS set above what the open-file limit allows: accept() fails with "Too many
+    open files". The server closes slow connections to recover and reports it once, not every second."""
+    slow_head = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slack-Signature: v0="
+    env = env_for(slack, SLACK_HTTP_TIMEOUT="30", SLACK_MAX_CONNECTIONS="1000")
+    fresh = aiohttp.TCPConnector(force_close=True)
+    async with aiohttp.ClientSession(connector=fresh) as session, slack_process(
+        tmp_path, session, open_files=100, **env
+    ) as bot:
+        port = int(bot.base.rsplit(":", 1)[1])
+        before = bot.log_size()
+        slow = [asyncio.create_task(trickle(port, slow_head, 5.0)) for _ in range(200)]
+        await asyncio.sleep(1.0)
+        answered = []
+        for _ in range(4):
+            async with session.get(bot.base + "/healthz", timeout=aiohttp.ClientTimeout(total=4)) as health:
+                answered.append(health.status)
+            await asyncio.sleep(0.5)
+        await asyncio.gather(*slow)
+        log = log_lines(bot, before)
+    assert answered == [200] * 4
+    reports = [line for line in log if "open files" in line]
+    assert 1 <= len(reports) <= 2 and all(" WARNING " in line for line in reports), reports
+    assert "Traceback" not in "\n".join(log)
