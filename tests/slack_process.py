@@ -7,7 +7,6 @@ import asyncio
 import os
 import resource
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.pg import free_port
+
 
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "BANK_DIR", "SLACK_", "PORT"))}
@@ -24,17 +25,15 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class SlackProcess:
     proc: asyncio.subprocess.Process
     base: str
     log_path: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
