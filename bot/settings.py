@@ -5,6 +5,7 @@ Secrets are SecretStr: their repr and str are masked, so logging a Settings neve
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,16 @@ class Settings(BaseSettings):
     # Slack user ids allowed to run admin commands besides workspace admins and owners ("U1,U2").
     slack_admin_ids: Annotated[tuple[str, ...], NoDecode] = Field(default=(), alias="SLACK_ADMIN_IDS")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    # Where shared files may be downloaded from with the bot token (scheme://host[:port], comma-separated).
+    slack_file_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("https://files.slack.com",), alias="SLACK_FILE_ORIGINS"
+    )
+    # HTTP mode hardening: seconds a client has to send a request's headers, and again its body (also how
+    # long an idle connection stays open); open connections at most (default: what the open-file limit
+    # allows); install attempts (OAuth states, valid 10 minutes each) outstanding at once.
+    slack_http_timeout: float = Field(default=10.0, gt=0, le=300, alias="SLACK_HTTP_TIMEOUT")
+    slack_max_connections: int | None = Field(default=None, ge=1, le=1_000_000, alias="SLACK_MAX_CONNECTIONS")
+    slack_install_states: int = Field(default=100, ge=1, le=100_000, alias="SLACK_INSTALL_STATES")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")  # where the HTTP endpoints listen
     default_timezone: str = Field(default="UTC", alias="DEFAULT_TIMEZONE")
     day_rollover_hour: int = Field(default=4, ge=0, le=23, alias="DAY_ROLLOVER_HOUR")
@@ -58,7 +69,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Berlin)") from None
         return value
 
-    @field_validator("slack_admin_ids", "discord_shard_ids", mode="before")
+    @field_validator("slack_file_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[^/?#\s]+/?", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://files.slack.com")
+        return value
+
+    @field_validator("slack_admin_ids", "slack_file_origins", "discord_shard_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

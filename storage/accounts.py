@@ -12,11 +12,22 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Card, CustomQuestion, Delivery, Learner, LinkCode, LinkGuess, PushTarget, Review
+from storage.models import (
+    Card,
+    CustomQuestion,
+    Delivery,
+    Learner,
+    LinkCode,
+    LinkGuess,
+    PushTarget,
+    Review,
+    slack_installations,
+)
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
 T, D = PushTarget.__table__, Delivery.__table__
 LC, LG = LinkCode.__table__, LinkGuess.__table__
+SI = slack_installations
 
 
 @dataclass(frozen=True)
@@ -168,8 +179,8 @@ class AccountQueries:
     async def forget_learner(self, learner_id: int) -> dict[str, int]:
         """Delete every row about a learner and its linked identities; rows deleted per table."""
         owned = func.coalesce(L.c.merged_into, L.c.id) == learner_id
-        authors = await self._conn.execute(select(L.c.platform, L.c.platform_user_id).where(owned))
-        await self._clear_authorship([(platform, user_id) for platform, user_id in authors])
+        authors = await self._conn.execute(select(L.c.platform, L.c.platform_user_id, L.c.workspace).where(owned))
+        installs = await self._clear_authorship([tuple(row) for row in authors])
         identities = select(L.c.id).where(owned).scalar_subquery()
         targets = select(T.c.id).where(T.c.learner_id.in_(identities)).scalar_subquery()
         steps = (
@@ -184,15 +195,31 @@ class AccountQueries:
         for table, stmt in steps:
             deleted[table] = (await self._conn.execute(stmt)).rowcount
         deleted["learners"] += (await self._conn.execute(delete(L).where(L.c.id == learner_id))).rowcount
+        deleted["slack_installs"] = installs
         return deleted
 
-    async def _clear_authorship(self, identities: list[tuple[str, str]]) -> None:
-        """What a server owns stays (a channel's question of the day, imported questions), without the
-        member who set it up: push targets name them by platform user id, imports by "platform:user id"."""
-        for platform, user_id in identities:
+    async def _clear_authorship(self, identities: list[tuple[str, str, str]]) -> int:
+        """What a server owns stays (a channel's question of the day, imported questions, a Slack
+        workspace's install of the bot), without the member who set it up: push targets name them by
+        platform user id, imports by "platform:user id", Slack installs by user id and user token (the
+        workspace's bot token serves it without them). Returns the Slack install rows cleared."""
+        installs = 0
+        for platform, user_id, workspace in identities:
+            if platform == "slack":
+                installs += (
+                    await self._conn.execute(
+                        update(SI)
+                        .where(SI.c.team_id == workspace, SI.c.user_id == user_id)
+                        .values(
+                            user_id="", user_token=None, user_scopes=None, user_refresh_token=None,
+                            user_token_expires_at=None,
+                        )  # fmt: skip
+                    )
+                ).rowcount
             await self._conn.execute(
                 update(T)
                 .where(T.c.kind == "channel", T.c.platform == platform, T.c.created_by == user_id)
                 .values(created_by="")
             )
             await self._conn.execute(update(Q).where(Q.c.created_by == f"{platform}:{user_id}").values(created_by=""))
+        return installs

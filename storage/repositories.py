@@ -21,6 +21,7 @@ from storage.inbound import InboundEvents
 from storage.models import Card, CustomQuestion, Learner, Review
 from storage.progress import ProgressQueries
 from storage.pushes import PushTargets
+from storage.slack_installs import SlackInstalls
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
 
@@ -190,7 +191,7 @@ class CustomQuestions:
         return result.rowcount == 1
 
 
-class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries):
+class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries, SlackInstalls):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):

@@ -273,4 +273,9 @@ def forgotten_reply(deleted: dict[str, int]) -> Reply:
         f"{deleted['learners']} account(s) and {deleted['push_targets']} daily question(s). "
         "Nothing about you is stored any more; using the bot again starts afresh."
     )
+    if deleted.get("slack_installs"):
+        body += (
+            "\nYou installed the bot in this Slack workspace: your user id and user token are removed from "
+            "that install. The workspace's bot install stays (it belongs to the workspace) and keeps working."
+        )
     return Reply(title="Your data is deleted", body=body, kind="info")

@@ -49,6 +49,7 @@ QOTD_HELP = (
 )
 ADMIN_ONLY = "Only workspace admins can do that."
 DOWNLOAD_FAILED = "I could not download that file from Slack. Please share it again."
+NOT_A_SLACK_FILE = "That file is not on Slack's file servers, so I did not download it. Please upload it to Slack."
 TIME = re.compile(r"^\d{1,2}(:\d{2})?(am|pm)?$")
 
 

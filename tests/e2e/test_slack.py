@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy import func, select
@@ -73,12 +74,12 @@ class Harness:
         return await self.response(hook)
 
     async def click(
-        self, reply: dict[str, Any], verb: str, rating: int | None = None, user: str = LEARNER
+        self, reply: dict[str, Any], verb: str, rating: int | None = None, user: str = LEARNER, team: str = "T0TEST"
     ) -> dict[str, Any]:
         """Press a button of a reply (as the response_url got it) and return the reply to the click."""
         hook = self.slack.response_url()
         status, _ = await self.send(
-            block_actions(button(reply, verb, rating), user=user, channel="C0GENERAL", response_url=hook)
+            block_actions(button(reply, verb, rating), user=user, channel="C0GENERAL", response_url=hook, team=team)
         )
         assert status == 200
         return await self.response(hook)
@@ -110,6 +111,7 @@ class Harness:
         while time.monotonic() < deadline:
             for call in self.slack.calls_to("response_url"):
                 if call.args["hook"] == name:
+                    assert call.error is None, f"Slack refused the reply: {call.error}"
                     return call.args
             await asyncio.sleep(0.01)
         raise TimeoutError(f"no reply through {hook}")
@@ -156,12 +158,12 @@ async def rows(engine, model) -> int:
 def settings_for(slack: SlackStandIn, **extra: Any) -> Settings:
     return Settings(
         SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
-        FSRS_FUZZ=False, DEFAULT_TIMEZONE="UTC", **extra,
+        SLACK_FILE_ORIGINS=slack.origin, FSRS_FUZZ=False, DEFAULT_TIMEZONE="UTC", **extra,
     )  # fmt: skip
 
 
-async def serve(bolt) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(web_app(bolt))
+async def serve(bolt, settings: Settings) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(web_app(bolt, settings))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -177,7 +179,7 @@ async def harness(engine, clock):
         settings = settings_for(slack)
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
         bolt = create_app(app, settings)
-        runner, base = await serve(bolt)
+        runner, base = await serve(bolt, settings)
         try:
             yield Harness(slack, app, base + "/slack/events", session, bolt)
         finally:
@@ -379,7 +381,7 @@ async def test_configured_admin_ids_count_as_admins(engine, clock):
         slack.add_user("U0HELPER")
         settings = settings_for(slack, SLACK_ADMIN_IDS="U0HELPER")
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        runner, base = await serve(create_app(app, settings))
+        runner, base = await serve(create_app(app, settings), settings)
         try:
             h = Harness(slack, app, base + "/slack/events", session, None)
             await h.command("qotd set 09:00 UTC", user="U0HELPER", channel="C0QOTD")
@@ -427,11 +429,59 @@ async def test_an_admin_imports_questions_by_sharing_a_yaml_file_in_the_dm(harne
     assert len(slack.calls_to("download")) == 1  # a non-admin's file is never even fetched
 
 
+async def test_the_bot_token_goes_only_to_slacks_file_servers(harness, engine):
+    assert Settings(_env_file=None).slack_file_origins == ("https://files.slack.com",)  # production: Slack's only
+    async with SlackStandIn(bot_token="xoxb-elsewhere") as elsewhere:  # another host on loopback
+        planted = elsewhere.add_file("ours.yaml", CUSTOM_YAML.encode(), user=ADMIN)
+        shared = harness.slack.add_file("ours.yaml", b"", user=ADMIN)
+        shared["url_private_download"] = planted["url_private_download"]
+        await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
+        (posted,) = await harness.slack.wait_for("chat.postMessage")
+        assert elsewhere.calls_to("download") == []  # never asked, so never given the token
+    assert "not on Slack's file servers" in json.dumps(posted.args["blocks"])
+    assert await rows(engine, CustomQuestion) == 0
+
+
 async def test_a_broken_yaml_file_lists_its_problems_and_stores_nothing(harness, engine):
     shared = harness.slack.add_file("bad.yaml", b"schema_version: 1\nquestions:\n  - id: Not A Slug\n", user=ADMIN)
     await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
     (posted,) = await harness.slack.wait_for("chat.postMessage")
     assert "problem(s) in the questions" in json.dumps(posted.args["blocks"])
+    assert await rows(engine, CustomQuestion) == 0
+
+
+def long_question_yaml() -> bytes:
+    """A valid question whose prompt, outline and pitfalls hold ~30,000 characters."""
+    paragraph = "Explain how the system behaves when this part fails, and what the on-call engineer sees. " * 6
+    question = yaml.safe_load(CUSTOM_YAML)["questions"][0] | {
+        "id": "our-long-one", "title": "Our longest question", "level": "staff", "prompt": "\n".join(f"{i}. {paragraph}" for i in range(40)),
+        "outline": [f"Step {i}: " + "consider the blast radius and the rollback. " * 20 for i in range(12)],
+        "pitfalls": [f"Pitfall {i}: " + "forgetting the on-call runbook. " * 25 for i in range(8)],
+    }  # fmt: skip
+    return yaml.safe_dump({"schema_version": 1, "questions": [question]}).encode()
+
+
+async def test_a_long_imported_question_is_shortened_to_what_slack_accepts(harness, engine):
+    shared = harness.slack.add_file("long.yaml", long_question_yaml(), user=ADMIN)
+    await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
+    (imported,) = await harness.slack.wait_for("chat.postMessage")
+    assert "1 added" in json.dumps(imported.args["blocks"])
+    question = await harness.command("question backend staff")  # refused replies fail in harness.response
+    assert header(question) == "Our longest question"
+    assert re.search(r"… and \d+ more lines: shortened to fit in Slack", text_of(question))
+    revealed = await harness.click(question, "reveal")
+    assert header(revealed).startswith("Key points") and "Canary first" in text_of(revealed)
+    assert button(revealed, "grade", 3)  # the grade buttons survive the shortening
+
+
+async def test_a_broken_import_with_many_long_errors_is_listed_within_slacks_limits(harness, engine):
+    questions = [{"id": f"Not A Slug {i} " + "x" * 2000, "category": "backend"} for i in range(30)]
+    data = yaml.safe_dump({"schema_version": 1, "questions": questions}).encode()
+    shared = harness.slack.add_file("bad.yaml", data, user=ADMIN)
+    await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
+    (posted,) = await harness.slack.wait_for("chat.postMessage")  # wait_for counts accepted posts only
+    assert header(posted.args).endswith("problem(s) in the questions")
+    assert re.search(r"… and \d+ more lines: shortened to fit in Slack", text_of(posted.args))
     assert await rows(engine, CustomQuestion) == 0
 
 
@@ -540,32 +590,72 @@ async def test_socket_mode_through_the_loopback_websocket(harness, engine):
 
 
 # multi-workspace OAuth install -----------------------------------------------------------------------
+def oauth_settings_for(slack: SlackStandIn) -> Settings:
+    return Settings(
+        SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.base_url, FSRS_FUZZ=False,
+    )  # fmt: skip
+
+
+async def install(session: aiohttp.ClientSession, base: str, slack: SlackStandIn, team: str) -> None:
+    """An admin of `team` goes through /slack/install and allows the app."""
+    async with session.get(base + "/slack/install") as page:
+        assert page.status == 200
+        state = (await page.text()).split("state=", 1)[1].split('"', 1)[0].split("&", 1)[0]
+        cookie = page.headers["Set-Cookie"].split(";", 1)[0]  # Secure: a browser would send it over https
+    slack.add_oauth_code(f"code-{team}", team)
+    async with session.get(
+        f"{base}/slack/oauth_redirect?code=code-{team}&state={state}", headers={"Cookie": cookie}
+    ) as done:
+        assert done.status == 200, await done.text()
+
+
 async def test_oauth_install_stores_the_workspace_and_its_token_serves_it(engine, clock):
     async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
         slack.add_user("U0NEW", tz="Asia/Kolkata", team_id="T0NEW")
-        settings = Settings(
-            SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.base_url, FSRS_FUZZ=False,
-        )  # fmt: skip
+        settings = oauth_settings_for(slack)
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        runner, base = await serve(create_app(app, settings))
+        runner, base = await serve(create_app(app, settings), settings)
         try:
-            async with session.get(base + "/slack/install") as page:
-                assert page.status == 200
-                state = (await page.text()).split("state=", 1)[1].split('"', 1)[0].split("&", 1)[0]
-                cookie = page.headers["Set-Cookie"].split(";", 1)[0]  # Secure: a browser would send it over https
-            slack.add_oauth_code("code-1", "T0NEW")
-            async with session.get(
-                f"{base}/slack/oauth_redirect?code=code-1&state={state}", headers={"Cookie": cookie}
-            ) as done:
-                assert done.status == 200, await done.text()
+            await install(session, base, slack, "T0NEW")
             (issued,) = [c for c in slack.calls_to("oauth.v2.access") if c.error is None]
-            assert issued.args["code"] == "code-1"
+            assert issued.args["code"] == "code-T0NEW"
             h = Harness(slack, app, base + "/slack/events", session, None)
             assert await rows(engine, slack_installations) == 1
             reply = await h.command("question", user="U0NEW", team="T0NEW")
             assert header(reply).startswith("Question ")
             new_token = next(t for t, team in slack.tokens.items() if team == "T0NEW")
             assert slack.calls_to("users.info")[-1].token == new_token
+        finally:
+            await runner.cleanup()
+
+
+async def test_forget_me_removes_the_installers_user_id_and_token_and_the_install_keeps_working(engine, clock):
+    async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
+        installer = slack.installer_id
+        slack.add_user(installer, team_id="T0NEW")
+        slack.add_user("U0NEW", team_id="T0NEW")
+        settings = oauth_settings_for(slack)
+        app = build(settings, bank=small_bank(), engine=engine, clock=clock)
+        runner, base = await serve(create_app(app, settings), settings)
+        try:
+            await install(session, base, slack, "T0NEW")
+            h = Harness(slack, app, base + "/slack/events", session, None)
+            await h.command("question", user=installer, team="T0NEW")
+            async with engine.connect() as conn:
+                columns = (slack_installations.c.user_id, slack_installations.c.user_token)
+                before = (await conn.execute(select(*columns))).one()
+            assert before.user_id == installer and before.user_token.startswith("xoxp-")
+            prompt = await h.command("forget-me", user=installer, team="T0NEW")
+            done = await h.click(prompt, "forget", user=installer, team="T0NEW")
+            assert header(done) == "Your data is deleted"
+            assert "your user id and user token are removed from that install" in text_of(done)
+            async with engine.connect() as conn:
+                installs = (await conn.execute(select(slack_installations))).mappings().all()
+            assert [(i["user_id"], i["user_token"], i["user_scopes"]) for i in installs] == [("", None, None)]
+            assert installs[0]["bot_token"].startswith("xoxb-T0NEW")
+            assert installer not in json.dumps([dict(i) for i in installs], default=str)
+            reply = await h.command("question", user="U0NEW", team="T0NEW")  # the workspace still works
+            assert header(reply).startswith("Question ")
         finally:
             await runner.cleanup()

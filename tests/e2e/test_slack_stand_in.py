@@ -85,3 +85,34 @@ async def test_files_upload_v2_and_download_with_the_bot_token(slack):
             assert r.status == 200 and await r.read() == b"questions: []"
         async with session.get(info["url_private_download"]) as r:
             assert r.status == 403
+
+
+async def test_block_kit_limits_are_refused_like_slack(slack):
+    web = client(slack)
+
+    def section(chars: int) -> dict:
+        return {"type": "section", "text": {"type": "mrkdwn", "text": "x" * chars}}
+
+    too_much = {
+        "msg_blocks_too_long": [section(2400)] * 5 + [section(1)],  # 12,001 characters of text
+        "invalid_blocks": [section(1)] * 51,
+    }
+    for error, blocks in too_much.items():
+        with pytest.raises(SlackApiError, match=error):
+            await web.chat_postMessage(channel="C1", text="x", blocks=blocks)
+    for block in (
+        section(3001),
+        {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11},
+        {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b" * 76}}]},
+    ):
+        with pytest.raises(SlackApiError, match="invalid_blocks"):
+            await web.chat_postMessage(channel="C1", text="x", blocks=[block])
+    await web.chat_postMessage(channel="C1", text="t" * 5000, blocks=[section(2400)] * 5)  # 12,000: accepted
+    assert len(slack.posted("C1")) == 1 and len(slack.posted("C1")[0].text) == 4000  # text is cut, not refused
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        await web.views_publish(user_id="U1", view={"type": "home", "blocks": [section(1)] * 101})
+    async with aiohttp.ClientSession() as session:
+        async with session.post(slack.response_url(), json={"blocks": [section(2400)] * 6}) as refused:
+            assert refused.status == 400 and await refused.text() == "msg_blocks_too_long"

@@ -30,6 +30,86 @@ from aiohttp import WSMsgType, web
 
 JSON_ARGS = ("blocks", "attachments", "metadata", "view", "files")  # JSON-encoded when sent as a form
 
+# Slack's documented Block Kit limits (docs.slack.dev; PLATFORM_NOTES lists them). A message over any
+# of them is refused whole: `invalid_blocks`, or `msg_blocks_too_long` past ~12,000 characters of text.
+MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100  # a message; a modal or the App Home
+MESSAGE_TEXT_TOTAL = 12_000  # undocumented but enforced (slackapi/bolt-js#2509, #2867)
+SECTION_TEXT, SECTION_FIELDS, FIELD_TEXT = 3000, 10, 2000
+HEADER_TEXT, CONTEXT_ELEMENTS, ACTIONS_ELEMENTS = 150, 10, 25
+BUTTON_TEXT, ACTION_ID, BUTTON_VALUE, BLOCK_ID = 75, 255, 2000, 255
+MODAL_TITLE, INPUT_MAX_LENGTH, PRIVATE_METADATA = 24, 3000, 3000
+FALLBACK_TEXT = 4000  # chat.postMessage `text` is cut here, not refused
+
+
+def block_kit_problems(blocks: list[dict[str, Any]], *, max_blocks: int) -> list[str]:
+    """Why Slack would refuse these blocks (empty: it accepts them)."""
+    problems = [f"{len(blocks)} blocks (at most {max_blocks})"] if len(blocks) > max_blocks else []
+
+    def over(what: str, text: Any, limit: int) -> None:
+        if len(str(text)) > limit:
+            problems.append(f"{what}: {len(str(text))} characters (at most {limit})")
+
+    for i, block in enumerate(blocks):
+        kind = block.get("type")
+        over(f"block {i} block_id", block.get("block_id", ""), BLOCK_ID)
+        if kind == "section":
+            over(f"section {i} text", (block.get("text") or {}).get("text", ""), SECTION_TEXT)
+            fields = block.get("fields") or []
+            if len(fields) > SECTION_FIELDS:
+                problems.append(f"section {i}: {len(fields)} fields (at most {SECTION_FIELDS})")
+            for field in fields:
+                over(f"section {i} field", field.get("text", ""), FIELD_TEXT)
+        elif kind == "header":
+            over(f"header {i}", block["text"]["text"], HEADER_TEXT)
+        elif kind == "context" and len(block.get("elements", [])) > CONTEXT_ELEMENTS:
+            problems.append(f"context {i}: {len(block['elements'])} elements (at most {CONTEXT_ELEMENTS})")
+        elif kind == "actions":
+            elements = block.get("elements", [])
+            if len(elements) > ACTIONS_ELEMENTS:
+                problems.append(f"actions {i}: {len(elements)} elements (at most {ACTIONS_ELEMENTS})")
+            for button in elements:
+                over(f"button in block {i}", button.get("text", {}).get("text", ""), BUTTON_TEXT)
+                over(f"action_id in block {i}", button.get("action_id", ""), ACTION_ID)
+                over(f"button value in block {i}", button.get("value", ""), BUTTON_VALUE)
+        elif kind == "input" and int(block.get("element", {}).get("max_length", 0)) > INPUT_MAX_LENGTH:
+            problems.append(f"input {i}: max_length over {INPUT_MAX_LENGTH}")
+    return problems
+
+
+def text_in_blocks(blocks: list[dict[str, Any]]) -> int:
+    """Characters of text a message's blocks hold: every plain_text and mrkdwn object's text."""
+    total, pending = 0, list(blocks)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict) and node.get("type") in ("plain_text", "mrkdwn"):
+            total += len(str(node.get("text", "")))
+        elif isinstance(node, dict):
+            pending.extend(node.values())
+    return total
+
+
+def message_refusal(args: dict[str, Any]) -> str | None:
+    """The error Slack answers a message with (chat.postMessage/postEphemeral/update, response_url)."""
+    blocks = args.get("blocks") or []
+    if block_kit_problems(blocks, max_blocks=MESSAGE_BLOCKS):
+        return "invalid_blocks"
+    if text_in_blocks(blocks) > MESSAGE_TEXT_TOTAL:
+        return "msg_blocks_too_long"
+    return None
+
+
+def view_refusal(view: dict[str, Any]) -> str | None:
+    """The error Slack answers views.open / views.publish with."""
+    problems = block_kit_problems(view.get("blocks") or [], max_blocks=SURFACE_BLOCKS)
+    for name in ("title", "submit", "close"):
+        if len(str((view.get(name) or {}).get("text", ""))) > MODAL_TITLE:
+            problems.append(f"{name} over {MODAL_TITLE} characters")
+    if len(view.get("private_metadata") or "") > PRIVATE_METADATA:
+        problems.append(f"private_metadata over {PRIVATE_METADATA} characters")
+    return "invalid_arguments" if problems else None
+
 
 @dataclass
 class Call:
@@ -101,6 +181,7 @@ class SlackStandIn:
         self.app_id = app_id
         self.tokens: dict[str, str] = {bot_token: team_id}  # bot token -> team
         self.oauth_codes: dict[str, str] = {}  # code -> team it installs into
+        self.installer_id = "U0INSTALLER"  # who clicks "Allow" in an OAuth install (gets a user token)
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[Message]] = defaultdict(list)
@@ -397,12 +478,16 @@ class SlackStandIn:
         team_id = self.oauth_codes.pop(str(args.get("code")), None)
         if team_id is None:
             raise SlackError("invalid_code")
-        bot_token = f"xoxb-{team_id}-{uuid.uuid4().hex[:8]}"
-        self.tokens[bot_token] = team_id
+        bot_token, user_token = (f"{kind}-{team_id}-{uuid.uuid4().hex[:8]}" for kind in ("xoxb", "xoxp"))
+        self.tokens[bot_token] = self.tokens[user_token] = team_id
         return {
             "access_token": bot_token, "token_type": "bot", "scope": "chat:write,commands,im:history",
             "bot_user_id": self.bot_user_id, "app_id": self.app_id, "team": {"id": team_id, "name": team_id},
-            "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": "U0INSTALLER"},
+            "enterprise": None, "is_enterprise_install": False,
+            "authed_user": {
+                "id": self.installer_id, "scope": "users:read", "token_type": "user",
+                "access_token": user_token,
+            },
         }  # fmt: skip
 
     def _m_users_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -428,15 +513,24 @@ class SlackStandIn:
         channel = self._channel(args)
         if not args.get("text") and not args.get("blocks"):
             raise SlackError("no_text")
+        self._check_message(args)
+        text = str(args.get("text", ""))[:FALLBACK_TEXT]
         message = Message(
-            channel, self._next_ts(), str(args.get("text", "")), list(args.get("blocks") or []), self.bot_user_id,
+            channel, self._next_ts(), text, list(args.get("blocks") or []), self.bot_user_id,
             thread_ts=args.get("thread_ts"), metadata=args.get("metadata"),
         )  # fmt: skip
         self.messages[channel].append(message)
         return {"channel": channel, "ts": message.ts, "message": self._message_json(message, True)}
 
+    @staticmethod
+    def _check_message(args: dict[str, Any]) -> None:
+        refusal = message_refusal(args)
+        if refusal is not None:
+            raise SlackError(refusal)
+
     def _m_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel = self._channel(args)
+        self._check_message(args)
         message = Message(
             channel, self._next_ts(), str(args.get("text", "")), list(args.get("blocks") or []), str(args.get("user"))
         )
@@ -445,6 +539,7 @@ class SlackStandIn:
 
     def _m_chat_update(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel = self._channel(args)
+        self._check_message(args)
         for message in self.messages[channel]:
             if message.ts == args.get("ts"):
                 message.text = str(args.get("text", message.text))
@@ -452,14 +547,22 @@ class SlackStandIn:
                 return {"channel": channel, "ts": message.ts}
         raise SlackError("message_not_found")
 
+    @staticmethod
+    def _check_view(view: dict[str, Any]) -> None:
+        refusal = view_refusal(view)
+        if refusal is not None:
+            raise SlackError(refusal)
+
     def _m_views_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not args.get("trigger_id"):
             raise SlackError("invalid_trigger_id")
+        self._check_view(args["view"])
         view = {**args["view"], "id": f"V{next(self._ids):06d}"}
         self.opened_views.append(view)
         return {"view": view}
 
     def _m_views_publish(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        self._check_view(args["view"])
         view = {**args["view"], "id": f"V{next(self._ids):06d}"}
         self.home_views[str(args.get("user_id"))] = view
         return {"view": view}
@@ -517,5 +620,10 @@ class SlackStandIn:
         return web.Response(body=stored.data, content_type="application/octet-stream")
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        self.calls.append(Call("response_url", {"hook": request.match_info["hook"], **await request.json()}, None))
+        call = Call("response_url", {"hook": request.match_info["hook"], **await request.json()}, None)
+        self.calls.append(call)
+        call.error = message_refusal(call.args)
+        if call.error is not None:
+            call.status = 400
+            return web.Response(status=400, text=call.error)
         return web.Response(text="ok")

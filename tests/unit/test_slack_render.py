@@ -11,10 +11,11 @@ import json
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.adapters.slack.render import answer_modal, blocks, escape, home_view, message_payload, mrkdwn
+from bot.adapters.slack.render import answer_modal, blocks, escape, home_view, message_payload, mrkdwn, text_size
 from bot.core.actions import ActionKey
 from bot.core.replies import Action, Field, Reply, grade_actions, next_action, question_reply, reveal_reply
 from tests.factories import question
+from tests.fakes.slack_api import message_refusal
 
 
 def valid(rendered: list[dict]) -> list[dict]:
@@ -88,12 +89,12 @@ def test_markdown_becomes_mrkdwn():
 
 
 def test_long_text_is_split_not_lost_and_limits_hold():
-    body = "\n".join(f"line {i} " + "x" * 90 for i in range(100))  # ~10,000 characters
-    reply = Reply(title="T" * 400, body=body, fields=tuple(Field(f"f{i}", "v" * 2500) for i in range(25)))
+    body = "\n".join(f"line {i} " + "x" * 90 for i in range(60))  # ~6,000 characters
+    reply = Reply(title="T" * 400, body=body, fields=tuple(Field(f"f{i}", "v" * 100) for i in range(25)))
     rendered = valid(blocks(reply))
     assert len(rendered[0]["text"]["text"]) == 150
     sections = [b["text"]["text"] for b in rendered if b["type"] == "section" and "text" in b]
-    assert "\n".join(sections).count("line ") == 100  # every line kept, over several sections
+    assert "\n".join(sections).count("line ") == 60  # every line kept, over several sections
     field_rows = [b for b in rendered if b["type"] == "section" and "fields" in b]
     assert [len(b["fields"]) for b in field_rows] == [10, 10, 5]
 
@@ -105,6 +106,19 @@ def test_too_many_blocks_keeps_buttons_and_footer():
     assert len(rendered) == 50
     assert rendered[-2]["type"] == "actions" and rendered[-1]["elements"][0]["text"] == "the footer"
     assert any("shortened" in b["elements"][0]["text"] for b in rendered if b["type"] == "context")
+
+
+def test_text_past_what_slack_takes_in_one_message_is_shortened_with_a_count():
+    body = "\n".join(f"• problem {i}: " + "x" * 180 for i in range(120))  # ~23,000 characters
+    reply = Reply(title="Broken", body=body, fields=(Field("wide", "y" * 1500, inline=False),), footer="foot")
+    rendered = valid(blocks(reply, extra_actions=(next_action(None),)))
+    payload = {"blocks": rendered}
+    assert message_refusal(payload) is None and text_size(rendered) <= 12_000
+    shown = all_text(rendered).count("problem ")
+    assert 40 < shown < 120
+    notes = [e["text"] for b in rendered if b["type"] == "context" for e in b["elements"]]
+    assert f"_… and {120 - shown + 2} more lines: shortened to fit in Slack_" in notes  # + the field's 2
+    assert rendered[-2]["type"] == "actions" and rendered[-1]["elements"][0]["text"] == "foot"
 
 
 def test_repeated_keys_render_once_and_escapes_are_never_cut():

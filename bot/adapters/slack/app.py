@@ -24,8 +24,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from yarl import URL
 
-from bot.adapters.slack.installs import multi_workspace, oauth_settings
+from bot.adapters.slack.installs import InstallFlow, multi_workspace, oauth_settings
 from bot.adapters.slack.outbox import Destination, Outbox
 from bot.adapters.slack.people import Directory
 from bot.adapters.slack.render import (
@@ -103,6 +104,7 @@ class SlackBot:
         self.core = core
         self.directory = Directory(settings.slack_admin_ids)
         self.outbox = Outbox(retry_handlers())
+        self.file_origins = frozenset(_origin(o) for o in settings.slack_file_origins)
         self._zone_checked: set[tuple[str, str]] = set()  # (team, user) whose profile zone was offered
 
     def register(self, app: AsyncApp) -> None:
@@ -307,6 +309,9 @@ class SlackBot:
         url = shared.get("url_private_download")
         if not url:  # some events carry only the id ("file_access": "check_file_info")
             url = (await client.files_info(file=shared["id"]))["file"]["url_private_download"]
+        if not self._on_slack(url):  # the bot token goes to Slack's file servers only
+            log.warning("file %s not downloaded: %s is not in SLACK_FILE_ORIGINS", shared.get("id"), _origin(url))
+            raise InvalidInput(commands.NOT_A_SLACK_FILE)
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             async with session.get(url, headers={"Authorization": f"Bearer {client.token}"}) as response:
@@ -319,6 +324,9 @@ class SlackBot:
                     if len(data) > MAX_IMPORT_BYTES:  # the core names the limit; no need to read on
                         break
                 return bytes(data)
+
+    def _on_slack(self, url: str) -> bool:
+        return _origin(url) in self.file_origins
 
     async def _reply(self, make: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
         """The one place where errors become friendly text."""
@@ -338,6 +346,15 @@ class SlackBot:
             await self.outbox.send(client, to, reply)
 
 
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL (the port only when not the scheme's default); "" when not absolute."""
+    try:
+        parsed = URL(str(url))
+        return str(parsed.origin()) if parsed.absolute else ""
+    except ValueError:
+        return ""
+
+
 def _channel_id(mention: str) -> str:
     """`<#C123|name>` (how Slack sends a picked channel) -> C123."""
     found = CHANNEL_MENTION.match(mention)
@@ -355,6 +372,15 @@ def setup_problem(settings: Settings) -> str | None:
     return None
 
 
+def install_flow(core: Core, settings: Settings) -> InstallFlow:
+    return InstallFlow(
+        settings=oauth_settings(settings, core.engine, BOT_SCOPES),
+        store=core.practice.store,
+        clock=core.practice.clock,
+        limit=settings.slack_install_states,
+    )
+
+
 def create_app(core: Core, settings: Settings) -> AsyncApp:
     """An AsyncApp for one workspace (SLACK_BOT_TOKEN) or many (SLACK_CLIENT_ID/SECRET, OAuth install)."""
     problem = setup_problem(settings)
@@ -366,7 +392,7 @@ def create_app(core: Core, settings: Settings) -> AsyncApp:
     app = AsyncApp(
         client=AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers()),
         signing_secret=secret,  # Socket Mode requests are not signed; HTTP mode requires it (setup_problem)
-        oauth_settings=oauth_settings(settings, core.engine, BOT_SCOPES) if multi else None,
+        oauth_flow=install_flow(core, settings) if multi else None,
     )
     SlackBot(core, settings).register(app)
     return app

@@ -3,14 +3,20 @@ the token slack-sdk's installation store keeps in our database for that team."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 OAUTH_STATE_SECONDS = 600
 # `engine` below is the App's AsyncEngine, typed loosely: SQLAlchemy is imported only in storage/.
@@ -37,6 +43,34 @@ def oauth_settings(settings: Settings, engine: Any, scopes: Sequence[str]) -> As
         installation_store=installation_store(settings, engine),
         state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine),
     )
+
+
+TOO_MANY_INSTALLS = (
+    "Too many installs are in progress right now. Please try again in a few minutes "
+    "(an install link is valid for 10 minutes)."
+)
+
+
+class InstallFlow(AsyncOAuthFlow):
+    """Bolt's OAuth flow, with a bounded state table: each visit of /slack/install first deletes the
+    expired states, and is answered 429 while `limit` unexpired ones are outstanding (at most `limit`
+    new states per 10 minutes, however many visits arrive)."""
+
+    def __init__(self, *, settings: AsyncOAuthSettings, store: Any, clock: Any, limit: int):
+        super().__init__(settings=settings)
+        self.store, self.clock, self.limit = store, clock, limit
+
+    async def handle_installation(self, request: AsyncBoltRequest) -> BoltResponse:
+        async with self.store.transaction() as repo:
+            live = await repo.live_oauth_states(self.clock.now())
+        if live >= self.limit:
+            log.warning("install page refused: %d install states outstanding (SLACK_INSTALL_STATES)", live)
+            return BoltResponse(
+                status=429,
+                body=TOO_MANY_INSTALLS,
+                headers={"Content-Type": "text/plain; charset=utf-8", "Retry-After": "60"},
+            )
+        return await super().handle_installation(request)
 
 
 def bot_token_lookup(settings: Settings, engine: Any) -> TokenLookup:

@@ -3,8 +3,10 @@
 Reply text is content, not markup: `&`, `<` and `>` are escaped before anything reaches a mrkdwn
 field, so a question, an answer or a display name can never become `<!channel>` or `<@U123>`.
 Slack's limits (header 150 characters, section text 3000, 10 fields of 2000, 50 blocks per
-message, 100 per App Home) are met by splitting long text over several blocks and, only as a last
-resort, shortening: Slack rejects the whole message when any limit is exceeded.
+message, 100 per App Home, about 12,000 characters of text across a message's blocks) are met by
+splitting long text over several blocks and, only as a last resort, shortening the content above the
+buttons with a note saying how many lines are not shown: Slack rejects the whole message when any
+limit is exceeded.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ MESSAGE_BLOCK_LIMIT = 50
 HOME_BLOCK_LIMIT = 100
 FALLBACK_LIMIT = 3000
 INPUT_LIMIT = 3000  # plain_text_input max_length: Slack refuses the whole view above this
+# Slack refuses a message whose blocks hold more than about 12,000 characters of text
+# (msg_blocks_too_long, slackapi/bolt-js#2509); we stay a margin under it.
+TEXT_LIMIT = 11_000
+NOTE_ROOM = 100  # characters kept for the "not shown" note
 ANSWER_BLOCK, ANSWER_INPUT = "answer", "text"  # where the modal's text arrives in view_submission
 
-SHORTENED = "_…shortened to fit in Slack_"
 FILES_IN_DM = "The file is in your direct messages with me."
 Block = dict[str, Any]
 
@@ -139,12 +144,59 @@ def _action_blocks(actions: Sequence[Action]) -> list[Block]:
     return blocks
 
 
+def text_size(node: Any) -> int:
+    """Characters of text in blocks, as Slack counts them against TEXT_LIMIT: every text object's."""
+    if isinstance(node, list):
+        return sum(text_size(item) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    if node.get("type") in ("plain_text", "mrkdwn"):
+        return len(node["text"])
+    return sum(text_size(value) for value in node.values())
+
+
+def _lines(blocks: Sequence[Block]) -> int:
+    """Lines of text in content blocks (a section's text, each of its fields)."""
+    texts = [b["text"]["text"] for b in blocks if "text" in b and b["type"] == "section"]
+    texts += [f["text"] for b in blocks for f in b.get("fields", [])]
+    return sum(t.count("\n") + 1 for t in texts)
+
+
+def _first_lines(text: str, room: int) -> str:
+    """The longest run of whole first lines of `text` within `room` characters."""
+    kept = ""
+    for line in text.split("\n"):
+        candidate = f"{kept}\n{line}" if kept else line
+        if len(candidate) > room:
+            break
+        kept = candidate
+    return kept
+
+
 def _fit(content: list[Block], tail: list[Block], limit: int) -> list[Block]:
-    """Keep the buttons and footer whole; shorten the content above them when over `limit` blocks."""
-    if len(content) + len(tail) <= limit:
+    """Keep the buttons and footer whole; when over `limit` blocks or TEXT_LIMIT characters, keep the
+    content from the top while it fits and say how many lines are left out."""
+    if len(content) + len(tail) <= limit and text_size(content + tail) <= TEXT_LIMIT:
         return content + tail
-    room = max(limit - len(tail) - 1, 1)
-    return content[:room] + [_context(SHORTENED)] + tail
+    block_room = max(limit - len(tail) - 1, 1)
+    text_room = TEXT_LIMIT - text_size(tail) - NOTE_ROOM
+    kept: list[Block] = []
+    for block in content:
+        size = text_size(block)
+        if len(kept) == block_room:
+            break
+        if size <= text_room:
+            kept.append(block)
+            text_room -= size
+            continue
+        long_section = block["type"] == "section" and "text" in block
+        partial = _first_lines(block["text"]["text"], text_room) if long_section else ""
+        if partial:
+            kept.append(_section(partial))
+        break
+    hidden = _lines(content) - _lines(kept)
+    note = f"_… and {hidden} more line{'s' if hidden != 1 else ''}: shortened to fit in Slack_"
+    return kept + [_context(note)] + tail
 
 
 def blocks(reply: Reply, *, extra_actions: Iterable[Action] = (), limit: int = MESSAGE_BLOCK_LIMIT) -> list[Block]:

@@ -11,6 +11,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.adapters.slack.app import Core, create_app
+from bot.adapters.slack.guard import ConnectionGuard, default_connection_limit, slack_requests
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,17 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def web_app(app: AsyncApp) -> web.Application:
-    """Bolt's aiohttp application (events, commands, interactivity, OAuth routes) plus a health check."""
+def connection_guard(settings: Settings) -> ConnectionGuard:
+    return ConnectionGuard(settings.slack_http_timeout, settings.slack_max_connections or default_connection_limit())
+
+
+def web_app(app: AsyncApp, settings: Settings, guard: ConnectionGuard | None = None) -> web.Application:
+    """Bolt's aiohttp application (events, commands, interactivity, OAuth routes) plus a health check,
+    behind the request-time limits and Slack's signature check (bot.adapters.slack.guard)."""
     application = app.web_app(path=EVENTS_PATH)
+    application.middlewares.append((guard or connection_guard(settings)).middleware)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    application.middlewares.append(slack_requests(secret, EVENTS_PATH))
     application.router.add_get("/healthz", _healthz)
     return application
 
@@ -40,11 +49,16 @@ async def serve(core: Core, settings: Settings, *, host: str = "0.0.0.0") -> Non
         finally:
             await handler.close_async()
         return
-    runner = web.AppRunner(web_app(app))
+    guard = connection_guard(settings)
+    runner = web.AppRunner(web_app(app, settings, guard), **guard.runner_options())
     await runner.setup()
-    await web.TCPSite(runner, host, settings.port).start()
-    log.info("Slack: HTTP mode on port %s, events at %s", settings.port, EVENTS_PATH)
+    server = await guard.listen(runner, host, settings.port)
+    log.info(
+        "Slack: HTTP mode on port %s, events at %s (at most %d connections, %ss to send a request)",
+        settings.port, EVENTS_PATH, guard.limit, guard.timeout,
+    )  # fmt: skip
     try:
         await asyncio.Event().wait()
     finally:
+        server.close()
         await runner.cleanup()
