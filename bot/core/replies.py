@@ -94,12 +94,12 @@ def interval_text(days: int) -> str:
     return f"{days / 365:.1f}y"
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def review_status(overdue_days: int, *, skipped: bool) -> str:
-    status = "Review · " + (f"{_plural(overdue_days, 'day')} overdue" if overdue_days > 0 else "due today")
+    status = "Review · " + (f"{plural(overdue_days, 'day')} overdue" if overdue_days > 0 else "due today")
     return status + (" · skipped earlier today, nothing else is left" if skipped else "")
 
 
@@ -275,7 +275,7 @@ def nothing_due_reply(
     if next_due is not None:
         lines.append(f"Your next review{scope} is on **{when(next_due, today)}**.")
     if reviews_only and ungraded:
-        lines.append(f"{_plural(ungraded, 'question')} you saw {'is' if ungraded == 1 else 'are'} not graded yet: "
+        lines.append(f"{plural(ungraded, 'question')} you saw {'is' if ungraded == 1 else 'are'} not graded yet: "
                      "ask for a question to see it again.")  # fmt: skip
     if cap_reached:
         lines.append("You have met today's new-question limit; new questions resume tomorrow.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -15,12 +15,12 @@ from bot.bootstrap import build
 from bot.core.errors import InvalidInput, StaleAction
 from bot.core.practice import LearnerRef
 from bot.settings import Settings
+from question_bank.loader import Bank
 from storage.models import Card, Learner, Review
 from tests.buttons import key, qid
 from tests.conftest import make_app
-from tests.factories import question, small_bank
+from tests.factories import question
 from tests.integration.test_accounts import code_of
-from question_bank.loader import Bank
 
 ANA = LearnerRef("discord", "100", "", "Ana")
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
