@@ -310,6 +310,8 @@ class Practice:
             learner = await self.learner(repo, who)
             today = self.today(learner)
             idem_key = grade_key(learner.id, action.question_id, action.version)
+            undo = ActionKey("undo", action.question_id, action.version + 1).encode()  # checked when pressed
+            category = q.category if q else None
             card = await repo.card(learner.id, action.question_id)
             if card is None:
                 raise StaleAction("this question was never shown to you")
@@ -324,17 +326,12 @@ class Practice:
                     due=after.due, lapsed=is_lapse(rating, card.last_review), tenant=tenant,
                 )  # fmt: skip
                 if await repo.record_review(learner.id, card, review):
-                    undo = ActionKey("undo", action.question_id, action.version + 1).encode()
-                    return replies.graded_reply(
-                        q, rating, after.due, today, category=q.category if q else None, undo=undo
-                    )
+                    return replies.graded_reply(q, rating, after.due, today, category=category, undo=undo)
                 card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
                 assert card is not None
             previous = await repo.review_by_key(idem_key)
             if previous is not None:
-                return replies.already_graded_reply(
-                    Rating(previous.rating), card.due, today, q.category if q else None
-                )
+                return replies.already_graded_reply(Rating(previous.rating), card.due, today, category, undo=undo)
             raise StaleAction("this card was graded again since these buttons were made")
 
     async def skip(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:

@@ -203,7 +203,10 @@ async def test_a_late_or_superseded_undo_changes_nothing(app, engine, clock):
 
 async def test_concurrent_undo_clicks_undo_once(app, engine):
     shown = await app.practice.next_question(ANA)
-    graded = await grade(app, ANA, shown, GOOD)
+    revealed = await app.buttons.press(ANA, key(shown, "reveal"))
+    graded = await app.buttons.press(ANA, key(revealed, "grade", GOOD))
+    double = await app.buttons.press(ANA, key(revealed, "grade", GOOD))  # a double click keeps the Undo
+    assert double.title == "Already recorded" and key(double, "undo") == key(graded, "undo")
     results = await asyncio.gather(*(app.practice.undo(ANA, key(graded, "undo")) for _ in range(4)))
     assert sorted(r.title.startswith("Grade undone") for r in results) == [False, False, False, True]
     assert await review_count(engine) == 0
