@@ -129,7 +129,10 @@ def cmd_practice(args: argparse.Namespace) -> int:
 
     async def setup() -> None:
         await upgrade(app.engine)  # the embedded default: the database sets itself up
-        await app.practice.set_timezone(who, timezone_name)
+        if args.timezone:  # the learner's choice
+            await app.practice.set_timezone(who, timezone_name)
+        else:  # this machine's zone: only for a learner without one (never over a linked learner's choice)
+            await app.practice.adopt_timezone(who, timezone_name)
 
     try:
         return ConsoleApp(app, who).run(setup)

@@ -239,12 +239,13 @@ class ConsoleApp:
             self.out.print(f"Unknown choice '{escape(step)}'.")
         if reveal is None or reveal.kind != "reveal":
             return True
-        options = "  ".join(f"[bold]{i}[/] {a.label}" for i, a in enumerate(reveal.actions, 1))
+        grades = [a for a in reveal.actions if a.key.startswith("grade:")]
+        options = "  ".join(f"[bold]{i}[/] {escape(a.label)}" for i, a in enumerate(grades, 1))
         while True:
             self.out.print(options)
             pick = self.ask("Grade yourself [1-4]: ")
-            if pick.isdigit() and 1 <= int(pick) <= len(reveal.actions):
-                key = reveal.actions[int(pick) - 1].key
+            if pick.isdigit() and 1 <= int(pick) <= len(grades):
+                key = grades[int(pick) - 1].key
                 self._guarded(lambda: self.practice.grade(self.who, key))
                 return True
             self.out.print("Please type 1, 2, 3 or 4 (1 = missed it, 4 = could teach it).")

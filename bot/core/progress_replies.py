@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.core.actions import ActionKey
-from bot.core.replies import Action, Field, File, Reply, category_name, when
+from bot.core.replies import Action, Field, File, Reply, category_name, plural, when
 from question_bank.loader import topic_name
 
 if TYPE_CHECKING:
@@ -31,10 +31,6 @@ def neutral_name(name: str) -> str:
     return cleaned[:NAME_LENGTH].rstrip() or "a learner"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _percent(level: float) -> str:
     return f"{level:.0%}"
 
@@ -42,7 +38,7 @@ def _percent(level: float) -> str:
 def streak_text(streak: Streak) -> str:
     if streak.days == 0:
         return "**Streak:** 0 days. Review a question today to start one."
-    line = f"**Streak:** {_plural(streak.days, 'day')}"
+    line = f"**Streak:** {plural(streak.days, 'day')}"
     line += " · practised today" if streak.practised_today else " · review today to keep it going"
     if streak.frozen:
         covered = ", ".join(f"{day:%a %d %b}" for day in reversed(streak.frozen))
@@ -50,20 +46,25 @@ def streak_text(streak: Streak) -> str:
     return line
 
 
+def _mastery_text(m: Mastery) -> str:
+    return _percent(m.level) if m.level is not None else "too early to tell"
+
+
 def _mastery_line(label: str, m: Mastery | None) -> str:
     if m is None:
         return f"• {label}: not started"
-    return f"• {label}: {_percent(m.level)} ({_plural(m.questions, 'question')})"
+    return f"• {label}: {_mastery_text(m)} ({plural(m.questions, 'question')}, {m.solid} of {plural(m.grades, 'grade')} solid)"
 
 
 def stats_reply(s: StatsSnapshot) -> Reply:
     retention = (
-        f"{_percent(s.retention)} of {_plural(s.recall_reviews, 'repeat review')}"
+        f"{_percent(s.retention)} of {plural(s.recall_reviews, 'repeat review')}"
         if s.retention is not None
         else "not yet (needs repeat reviews)"
     )
     fields = [
         Field("Due today", str(s.due_today)),
+        Field("Seen, not graded", str(s.ungraded)),
         Field("Next 7 days", str(s.due_next_week)),
         Field("Reviews", f"{s.reviews_total} ({s.reviews_today} today)"),
         Field("Retention", retention),
@@ -85,7 +86,7 @@ def stats_reply(s: StatsSnapshot) -> Reply:
         Action(
             f"Practise {topic_name(m.name)}",
             ActionKey("topic", m.name, 0).encode(),
-            hint=f"Mastery {_percent(m.level)}: practise questions on this topic",
+            hint=f"Mastery {_mastery_text(m)}, {m.solid} of {plural(m.grades, 'grade')} solid: practise this topic",
         )
         for m in weakest
     )
@@ -98,7 +99,8 @@ def stats_reply(s: StatsSnapshot) -> Reply:
         body="\n".join(lines),
         fields=tuple(fields),
         actions=actions,
-        footer="Mastery: the chance you would recall a question today (FSRS), averaged",
+        footer="Mastery: the chance you would recall a question today (FSRS), averaged over questions "
+        "reviewed at least twice; weakest: fewest solid grades",
         kind="info",
     )
 
@@ -127,14 +129,14 @@ def leaderboard_reply(period: str, entries: Sequence[LeaderEntry], *, learners: 
                 lines.append("…")
             you = " ← you" if e.is_you else ""
             lines.append(
-                f"**{e.rank}.** {neutral_name(e.name)} · {_plural(e.days, 'day')} · {_plural(e.reviews, 'review')}{you}"
+                f"**{e.rank}.** {neutral_name(e.name)} · {plural(e.days, 'day')} · {plural(e.reviews, 'review')}{you}"
             )
         body = "\n".join(lines)
     footer = "Ranked by days practised, then reviews done"
     if opted_out:
         footer += " · you are hidden from leaderboards"
     elif learners:
-        footer += f" · {_plural(learners, 'learner')}"
+        footer += f" · {plural(learners, 'learner')}"
     return Reply(title=f"Leaderboard · {scope}", body=body, footer=footer, kind="info")
 
 
