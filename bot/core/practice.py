@@ -167,7 +167,7 @@ class Practice:
                 assert q is not None
                 await repo.mark_shown(card.id, today)
                 overdue = (today - card.due).days
-                status = "Review" + (f" · {overdue} day(s) overdue" if overdue > 0 else " · due today")
+                status = "Review" + (f" · {replies.plural(overdue, 'day')} overdue" if overdue > 0 else " · due today")
                 if card.last_review is None:
                     status = "Seen, not graded yet"
                 return Served(q, card.version, status), False
@@ -251,13 +251,31 @@ class Practice:
             raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters (yours has {len(text)}).")
         if not text:
             return replies.reveal_reply(await self._lookup(action.question_id, tenant), action.version)
+        return replies.reveal_reply(await self._keep_draft(who, action, text, tenant), action.version)
+
+    async def save_draft(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
+        """Keep a half-written answer without revealing anything (the learner stopped writing); the
+        grade stores it. Past the limit, the first MAX_ANSWER_CHARS characters are kept and the reply says so."""
+        action = ActionKey.parse(key)
+        text = text.strip()
+        await self._keep_draft(who, action, text[:MAX_ANSWER_CHARS], tenant)
+        return replies.draft_saved_reply(min(len(text), MAX_ANSWER_CHARS), len(text))
+
+    async def draft(self, who: LearnerRef, question_id: str) -> str | None:
+        """The answer the learner wrote for this question and has not graded yet, if any."""
+        async with self.store.transaction() as repo:
+            learner = await repo.learner(who.platform, who.user_id, who.workspace)
+            card = await repo.card(learner.id, question_id) if learner is not None else None
+        return card.draft_answer if card is not None else None
+
+    async def _keep_draft(self, who: LearnerRef, action: ActionKey, text: str, tenant: str | None) -> Question:
         async with self.store.transaction() as repo:
             q = self._question(await self.catalog.view(repo, tenant), action.question_id)
             learner = await self.learner(repo, who)
             card = await repo.card(learner.id, q.id)
             if card is None or not await repo.save_draft(card.id, action.version, text):
                 raise StaleAction("this question was graded since; ask for it again to answer")
-        return replies.reveal_reply(q, action.version)
+        return q
 
     async def grade(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
         action = ActionKey.parse(key)

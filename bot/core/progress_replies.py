@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.core.actions import ActionKey
-from bot.core.replies import Action, Field, File, Reply, category_name, when
+from bot.core.replies import Action, Field, File, Reply, category_name, plural, when
 from question_bank.loader import topic_name
 
 if TYPE_CHECKING:
@@ -31,10 +31,6 @@ def neutral_name(name: str) -> str:
     return cleaned[:NAME_LENGTH].rstrip() or "a learner"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _percent(level: float) -> str:
     return f"{level:.0%}"
 
@@ -42,7 +38,7 @@ def _percent(level: float) -> str:
 def streak_text(streak: Streak) -> str:
     if streak.days == 0:
         return "**Streak:** 0 days. Review a question today to start one."
-    line = f"**Streak:** {_plural(streak.days, 'day')}"
+    line = f"**Streak:** {plural(streak.days, 'day')}"
     line += " · practised today" if streak.practised_today else " · review today to keep it going"
     if streak.frozen:
         covered = ", ".join(f"{day:%a %d %b}" for day in reversed(streak.frozen))
@@ -53,12 +49,12 @@ def streak_text(streak: Streak) -> str:
 def _mastery_line(label: str, m: Mastery | None) -> str:
     if m is None:
         return f"• {label}: not started"
-    return f"• {label}: {_percent(m.level)} ({_plural(m.questions, 'question')})"
+    return f"• {label}: {_percent(m.level)} ({plural(m.questions, 'question')})"
 
 
 def stats_reply(s: StatsSnapshot) -> Reply:
     retention = (
-        f"{_percent(s.retention)} of {_plural(s.recall_reviews, 'repeat review')}"
+        f"{_percent(s.retention)} of {plural(s.recall_reviews, 'repeat review')}"
         if s.retention is not None
         else "not yet (needs repeat reviews)"
     )
@@ -92,7 +88,7 @@ def stats_reply(s: StatsSnapshot) -> Reply:
     lines = [streak_text(s.streak)]
     lines.append(f"Next review: {when(s.next_due, s.today)}" if s.next_due else "No reviews scheduled yet.")
     if weakest:
-        lines.append("Your weakest topics are below; a button practises one.")
+        lines.append("Your weakest topics are below: choose one to practise it.")
     return Reply(
         title="Your progress",
         body="\n".join(lines),
@@ -127,14 +123,14 @@ def leaderboard_reply(period: str, entries: Sequence[LeaderEntry], *, learners: 
                 lines.append("…")
             you = " ← you" if e.is_you else ""
             lines.append(
-                f"**{e.rank}.** {neutral_name(e.name)} · {_plural(e.days, 'day')} · {_plural(e.reviews, 'review')}{you}"
+                f"**{e.rank}.** {neutral_name(e.name)} · {plural(e.days, 'day')} · {plural(e.reviews, 'review')}{you}"
             )
         body = "\n".join(lines)
     footer = "Ranked by days practised, then reviews done"
     if opted_out:
         footer += " · you are hidden from leaderboards"
     elif learners:
-        footer += f" · {_plural(learners, 'learner')}"
+        footer += f" · {plural(learners, 'learner')}"
     return Reply(title=f"Leaderboard · {scope}", body=body, footer=footer, kind="info")
 
 

@@ -38,6 +38,7 @@ class File:
     filename: str
     data: bytes
     description: str = ""
+    title: str = ""  # what it is, in a sentence: "Saved your chart to ..."
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ RATING_LABELS = {
     Rating.GOOD: ("Solid", "a solid answer that hit the key points", "primary"),
     Rating.EASY: ("Could teach it", "complete and confident; could teach it", "success"),
 }
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 day', '3 days'; `words` for an irregular plural."""
+    return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
 
 
 def category_name(category: str) -> str:
@@ -146,6 +152,13 @@ def reveal_reply(q: Question, version: int) -> Reply:
     )
 
 
+def draft_saved_reply(kept: int, written: int) -> Reply:
+    body = f"Your answer so far ({plural(kept, 'character')}) is kept with this question for when you grade it."
+    if kept < written:
+        body += f" It had {written:,} characters; the first {kept:,} were kept (the limit)."
+    return Reply(title="Draft saved", body=body, kind="info")
+
+
 def grade_actions(question_id: str, version: int) -> tuple[Action, ...]:
     return tuple(
         Action(label, ActionKey("grade", question_id, version, int(rating)).encode(), style, hint=meaning)
@@ -204,7 +217,7 @@ def nothing_due_reply(
 
 def error_reply(exc: DomainError | InvalidBank) -> Reply:
     if isinstance(exc, StaleAction):
-        body = f"That button is out of date ({exc.reason}). Nothing was changed."
+        body = f"That choice is out of date ({exc.reason}). Nothing was changed."
         return Reply(title="Nothing changed", body=body, kind="error")
     if isinstance(exc, UnknownQuestion):
         return Reply(title="Question not found", body=f"There is no question `{exc.question_id}` here.", kind="error")
@@ -215,5 +228,5 @@ def error_reply(exc: DomainError | InvalidBank) -> Reply:
     if isinstance(exc, InvalidBank):
         listed = "\n".join(f"• {e}" for e in exc.errors[:20])
         more = f"\n…and {len(exc.errors) - 20} more" if len(exc.errors) > 20 else ""
-        return Reply(title=f"{len(exc.errors)} problem(s) in the questions", body=listed + more, kind="error")
+        return Reply(title=f"{plural(len(exc.errors), 'problem')} in the questions", body=listed + more, kind="error")
     return Reply(title="Something went wrong", body="Nothing was changed. Please try again.", kind="error")

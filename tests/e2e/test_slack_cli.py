@@ -11,6 +11,7 @@ import time
 
 import aiohttp
 
+from tests.conftest import default_database
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.slack_requests import deliver, dm_message, event_callback
 
@@ -70,4 +71,4 @@ async def test_slack_serves_http_health_and_events_then_stops_on_sigterm(tmp_pat
             _, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, err.decode()
         assert SECRET not in err.decode() and slack.bot_token not in err.decode()
-        assert (tmp_path / "interview_bot.db").exists()
+        assert default_database(tmp_path).exists()
