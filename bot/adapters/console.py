@@ -96,7 +96,8 @@ def render(reply: Reply) -> Panel:
             parts.append(table)
         for f in reply.fields:
             if not f.inline:
-                parts.append(f"\n[bold]{escape(f.name)}[/]\n{markup(f.value)}")
+                gap = "\n" if parts else ""
+                parts.append(f"{gap}[bold]{escape(f.name)}[/]\n{markup(f.value)}")
     return Panel(
         Group(*parts),
         title=escape(reply.title),
@@ -296,6 +297,7 @@ class ConsoleApp:
             return
         self.level = answer or None
         self.out.print(f"Questions from now on: {self.level + ' level' if self.level else 'every level'}.")
+        self.out.print(self._menu_text())
 
     def _stats(self) -> None:
         """Stats, then the weakest topics as numbered choices (the reply's actions)."""
@@ -317,7 +319,7 @@ class ConsoleApp:
 
     def _opt_out(self) -> None:
         hidden = self._call(self.app.progress.leaderboard_opt_out(self.who))
-        self.out.print(f"Your name is now {'hidden from' if hidden else 'shown on'} leaderboards.")
+        self.out.print(f"Leaderboards currently {'hide' if hidden else 'show'} your name.")
         while (answer := self.ask("Hide your name from leaderboards? [y/n]: ").lower()) not in (*YES, *NO):
             self.out.print("Please answer y (hide it) or n (show it).")
         self._guarded(lambda: self.app.progress.set_leaderboard_opt_out(self.who, answer in YES))
