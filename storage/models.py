@@ -63,6 +63,8 @@ class Learner(Base):
     workspace: Mapped[str] = mapped_column(String(64), default="")  # Slack team; "" where ids are global
     display_name: Mapped[str] = mapped_column(String(100), default="")
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: the default zone
+    # The learner named `timezone` themselves; a surface's guess (machine zone, profile) never replaces it.
+    timezone_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when this identity was linked into another learner: lookups resolve to that learner.
@@ -96,6 +98,7 @@ class Card(Base):
     introduced_on: Mapped[date] = mapped_column(Date)
     last_shown_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     draft_answer: Mapped[str | None] = mapped_column(Text, nullable=True)  # written before the grade
+    buried_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # skipped: set aside for this study day
 
 
 class Review(Base):
@@ -121,6 +124,13 @@ class Review(Base):
     answer_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the server/workspace it happened in
+    # The card's schedule before this grade, so undoing it restores the card exactly (None: older rows).
+    before_state: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    before_step: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    before_stability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    before_difficulty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    before_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    before_last_review: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class CustomQuestion(Base):

@@ -21,6 +21,12 @@ class LeaderRow:
 
 
 @dataclass(frozen=True)
+class GradeCount:
+    grades: int
+    solid: int  # graded Good (Solid) or Easy (Could teach it)
+
+
+@dataclass(frozen=True)
 class IdentityName:
     learner_id: int  # the learner the identity belongs to
     platform: str
@@ -39,6 +45,15 @@ class ProgressQueries:
             .group_by(R.c.review_date)
         )
         return {day: n for day, n in await self._conn.execute(stmt)}
+
+    async def grade_counts(self, learner_id: int) -> dict[str, GradeCount]:
+        """Per question: every grade the learner gave it, and how many were Solid or better."""
+        stmt = (
+            select(R.c.question_id, func.count(), func.count().filter(R.c.rating >= 3))
+            .where(R.c.learner_id == learner_id)
+            .group_by(R.c.question_id)
+        )
+        return {question_id: GradeCount(n, solid) for question_id, n, solid in await self._conn.execute(stmt)}
 
     async def review_days(self, learner_id: int) -> list[date]:
         """Every local day with at least one review, newest first."""

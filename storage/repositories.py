@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -40,6 +40,7 @@ class LearnerRecord:
     leaderboard_opt_out: bool
     created_at: datetime
     notice: str | None  # to tell them the next time they use the bot (e.g. their pushes stopped)
+    timezone_chosen: bool  # the learner named `timezone`; only another choice of theirs replaces it
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class CardRecord:
     introduced_on: date
     last_shown_on: date | None
     draft_answer: str | None
+    buried_on: date | None  # skipped on this study day
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,25 @@ class ReviewRecord:
     review_date: date
     card_version: int
     scheduled_days: int
+
+
+@dataclass(frozen=True)
+class LastReview:
+    """A learner's most recent grade, with the card as it was before it (None on rows older than undo)."""
+
+    id: int
+    card_id: int
+    question_id: str
+    rating: int
+    reviewed_at: datetime
+    card_version: int
+    answer_text: str | None
+    before_state: int | None
+    before_step: int | None
+    before_stability: float | None
+    before_difficulty: float | None
+    before_due: date | None
+    before_last_review: date | None
 
 
 @dataclass(frozen=True)
@@ -97,11 +118,11 @@ class ReviewTotals:
 
 _LEARNER_COLS = (
     L.c.id, L.c.platform, L.c.platform_user_id, L.c.workspace, L.c.display_name, L.c.timezone, L.c.preferences,
-    L.c.leaderboard_opt_out, L.c.created_at, L.c.notice,
+    L.c.leaderboard_opt_out, L.c.created_at, L.c.notice, L.c.timezone_chosen,
 )  # fmt: skip
 _CARD_COLS = (
     C.c.id, C.c.question_id, C.c.state, C.c.step, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review,
-    C.c.version, C.c.reps, C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer,
+    C.c.version, C.c.reps, C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer, C.c.buried_on,
 )  # fmt: skip
 
 # Hot-path statements are built once: building and cache-keying a statement costs more than running it.
@@ -118,14 +139,19 @@ _LEARNER_BY_IDENTITY = (
     )
 )
 _LEARNER_BY_ID = select(*_LEARNER_COLS).where(L.c.id == bindparam("learner_id"))
+# The learner's day, defined once (bot.core.agenda reads it through these two statements): a card is
+# *due* when it has been graded and its due date has come; a card never graded is *seen, not graded*
+# (a new question, offered again within the daily cap). Cards skipped today come last in both.
+_SKIPPED_LAST = case((C.c.buried_on == bindparam("today"), 1), else_=0)
 _DUE_CARDS = (
     select(*_CARD_COLS)
-    .where(
-        C.c.learner_id == bindparam("learner_id"),
-        C.c.due <= bindparam("today"),
-        or_(C.c.last_shown_on.is_(None), C.c.last_shown_on < bindparam("today")),
-    )
-    .order_by(C.c.due, C.c.id)
+    .where(C.c.learner_id == bindparam("learner_id"), C.c.last_review.is_not(None), C.c.due <= bindparam("today"))
+    .order_by(_SKIPPED_LAST, C.c.due, C.c.id)
+)
+_UNGRADED_CARDS = (
+    select(*_CARD_COLS)
+    .where(C.c.learner_id == bindparam("learner_id"), C.c.last_review.is_(None))
+    .order_by(_SKIPPED_LAST, C.c.introduced_on, C.c.id)
 )
 _CARD = select(*_CARD_COLS).where(C.c.learner_id == bindparam("learner_id"), C.c.question_id == bindparam("question_id"))
 _MARK_SHOWN = update(C).where(C.c.id == bindparam("card_id")).values(last_shown_on=bindparam("today"))
@@ -229,27 +255,42 @@ class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, A
         assert found is not None
         return found
 
-    async def set_timezone(self, learner_id: int, zone: str) -> None:
-        await self._conn.execute(update(L).where(L.c.id == learner_id).values(timezone=zone))
+    async def set_timezone(self, learner_id: int, zone: str, *, chosen: bool = True) -> None:
+        await self._conn.execute(update(L).where(L.c.id == learner_id).values(timezone=zone, timezone_chosen=chosen))
 
     async def set_timezone_if_unset(self, learner_id: int, zone: str) -> bool:
-        """Only for a learner who never chose a zone; a choice they made is never overwritten."""
+        """A surface's guess, for a learner without any zone yet; a stored zone is never overwritten."""
         result = await self._conn.execute(
-            update(L).where(L.c.id == learner_id, L.c.timezone.is_(None)).values(timezone=zone)
+            update(L).where(L.c.id == learner_id, L.c.timezone.is_(None)).values(timezone=zone, timezone_chosen=False)
         )
         return result.rowcount == 1
 
     # cards -----------------------------------------------------------------------------------
     async def due_cards(self, learner_id: int, today: date) -> list[CardRecord]:
-        """Cards due on or before today, most overdue first, leaving out those shown today."""
+        """Graded cards due on or before today: most overdue first, those skipped today last."""
         rows = await self._conn.execute(_DUE_CARDS, {"learner_id": learner_id, "today": today})
         return [CardRecord(*r) for r in rows]
+
+    async def ungraded_cards(self, learner_id: int, today: date) -> list[CardRecord]:
+        """Cards shown but never graded: oldest first, those skipped today last."""
+        rows = await self._conn.execute(_UNGRADED_CARDS, {"learner_id": learner_id, "today": today})
+        return [CardRecord(*r) for r in rows]
+
+    async def upcoming_dues(self, learner_id: int, today: date) -> list[tuple[str, date]]:
+        """(question id, due date) of graded cards due after today, soonest first."""
+        stmt = (
+            select(C.c.question_id, C.c.due)
+            .where(C.c.learner_id == learner_id, C.c.last_review.is_not(None), C.c.due > today)
+            .order_by(C.c.due, C.c.id)
+        )
+        return [(question_id, due) for question_id, due in await self._conn.execute(stmt)]
 
     async def question_ids(self, learner_id: int) -> list[str]:
         return list((await self._conn.execute(select(C.c.question_id).where(C.c.learner_id == learner_id))).scalars())
 
-    async def introduced_on(self, learner_id: int, day: date) -> int:
-        stmt = select(func.count()).where(C.c.learner_id == learner_id, C.c.introduced_on == day)
+    async def first_grades_on(self, learner_id: int, day: date) -> int:
+        """New questions graded for the first time on `day`: the daily new-question slots used."""
+        stmt = select(func.count()).where(R.c.learner_id == learner_id, R.c.review_date == day, R.c.card_version == 0)
         return (await self._conn.execute(stmt)).scalar_one()
 
     async def card(self, learner_id: int, question_id: str) -> CardRecord | None:
@@ -268,11 +309,18 @@ class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, A
         return CardRecord(
             id=card_id, question_id=question_id, state=state, step=step, stability=None, difficulty=None,
             due=today, last_review=None, version=0, reps=0, lapses=0, introduced_on=today, last_shown_on=today,
-            draft_answer=None,
+            draft_answer=None, buried_on=None,
         )  # fmt: skip
 
     async def mark_shown(self, card_id: int, today: date) -> None:
         await self._conn.execute(_MARK_SHOWN, {"card_id": card_id, "today": today})
+
+    async def bury(self, card_id: int, version: int, today: date) -> bool:
+        """Set a card aside for the study day `today` (a skip), unless it was graded since `version`."""
+        result = await self._conn.execute(
+            update(C).where(C.c.id == card_id, C.c.version == version).values(buried_on=today)
+        )
+        return result.rowcount == 1
 
     async def save_draft(self, card_id: int, version: int, text: str) -> bool:
         """Keep an answer written before grading, for the grade at this card version to store."""
@@ -316,8 +364,43 @@ class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, A
                 "scheduled_days": review.scheduled_days, "stability": review.stability,
                 "difficulty": review.difficulty, "answer_text": review.answer_text,
                 "idempotency_key": review.idempotency_key, "tenant": review.tenant,
+                "before_state": card.state, "before_step": card.step, "before_stability": card.stability,
+                "before_difficulty": card.difficulty, "before_due": card.due, "before_last_review": card.last_review,
             },  # fmt: skip
         )
+        return True
+
+    async def last_review(self, learner_id: int) -> LastReview | None:
+        """The learner's most recent grade."""
+        stmt = (
+            select(
+                R.c.id, R.c.card_id, R.c.question_id, R.c.rating, R.c.reviewed_at, R.c.card_version, R.c.answer_text,
+                R.c.before_state, R.c.before_step, R.c.before_stability, R.c.before_difficulty, R.c.before_due,
+                R.c.before_last_review,
+            )  # fmt: skip
+            .where(R.c.learner_id == learner_id)
+            .order_by(R.c.reviewed_at.desc(), R.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._conn.execute(stmt)).first()
+        return LastReview(*row) if row else None
+
+    async def undo_review(self, review: LastReview, lapsed: bool) -> bool:
+        """Put the card back exactly as it was before `review` (schedule, version, counts, the written
+        answer as a draft) and delete the review. False if the card moved on since."""
+        restored = await self._conn.execute(
+            update(C)
+            .where(C.c.id == review.card_id, C.c.version == review.card_version + 1)
+            .values(
+                state=review.before_state, step=review.before_step, stability=review.before_stability,
+                difficulty=review.before_difficulty, due=review.before_due, last_review=review.before_last_review,
+                version=review.card_version, reps=C.c.reps - 1, lapses=C.c.lapses - (1 if lapsed else 0),
+                draft_answer=review.answer_text,
+            )  # fmt: skip
+        )
+        if restored.rowcount != 1:
+            return False
+        await self._conn.execute(delete(R).where(R.c.id == review.id))
         return True
 
     async def review_totals(self, learner_id: int, today: date) -> ReviewTotals:

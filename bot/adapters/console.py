@@ -154,7 +154,8 @@ class ConsoleApp:
         self.pending_input = pending_input
         self.level: str | None = None
         self.tally = Tally()
-        self.last_graded: tuple[ActionKey, Reply] | None = None  # for undo
+        self.last_grade: ActionKey | None = None  # taken off the tally if undone
+        self.answer = ""  # the learner's answer to the question on screen, shown beside the key points
         self._runner: asyncio.Runner | None = None
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -351,26 +352,25 @@ class ConsoleApp:
             reply = self._guarded(next_question)
             if reply is None or reply.kind != "question":
                 return
-            graded = self._answer_flow(reply)
-            if graded is None:
+            done = self._answer_flow(reply)
+            while done is not None and done.kind == "graded":  # a skip goes straight on
+                undo = actions_of(done, "undo")
+                offer = " · u undo that grade" if undo else ""
+                again = self.ask(f"Enter next question{offer} · m menu · q quit: ").lower()
+                if again in UNDO and undo:
+                    done = self._undo(undo[0])
+                elif again in MENU_BACK:
+                    done = None
+                elif again:
+                    self.out.print(f"Unknown choice '{escape(again)}'.")
+                else:
+                    break
+            if done is None:
                 self.out.print(self._menu_text())
                 return
-            while True:
-                undo = actions_of(graded, "undo")
-                offer = ", u to undo that grade" if undo else ""
-                again = self.ask(f"Enter for the next question{offer}, m for the menu, q to quit: ").lower()
-                if again in MENU_BACK:
-                    self.out.print(self._menu_text())
-                    return
-                if again in UNDO and undo:
-                    self._undo(undo[0])
-                    break
-                if not again:
-                    break
-                self.out.print(f"Unknown choice '{escape(again)}'.")
 
     def _answer_flow(self, question: Reply) -> Reply | None:
-        """Answer (optional), reveal, grade. The graded reply; a skip counts as done; None: back to the menu."""
+        """Answer (optional), reveal, grade. The graded (or skipped) reply; None: back to the menu."""
         reveal_key = next(a.key for a in question.actions if a.key.startswith("reveal:"))
         asked = ActionKey.parse(reveal_key)
         answer_key = ActionKey("answer", asked.question_id, asked.version).encode()
@@ -387,36 +387,48 @@ class ConsoleApp:
             if step in SKIP and skip:
                 return self._guarded(lambda: self.app.buttons.press(self.who, skip[0].key))
             if step in ("w", "write"):
-                answer = self._write(answer_key, draft)
-                reveal = self._guarded(lambda: self.practice.submit_answer(self.who, answer_key, answer), show=False)
+                self.answer = self._write(answer_key, draft)
+                reveal = self._guarded(lambda: self.practice.submit_answer(self.who, answer_key, self.answer), show=False)
                 break
             if step in ("", "r", "reveal"):
-                answer = draft or ""
+                self.answer = draft or ""
                 reveal = self._guarded(lambda: self.practice.reveal(self.who, reveal_key), show=False)
                 break
             self.out.print(f"Unknown choice '{escape(step)}'.")
         if reveal is None or reveal.kind != "reveal":
             return reveal
-        self._show_reveal(reveal, answer)
-        grades = actions_of(reveal, "grade")
+        return self._grade(reveal)
+
+    def _grade(self, reveal: Reply) -> Reply | None:
+        """The key points (with the learner's answer), then a grade (or a skip) from the reveal's choices."""
+        self._show_reveal(reveal, self.answer)
+        grades, skip = actions_of(reveal, "grade"), actions_of(reveal, "skip")
         options = "  ".join(f"[bold]{i}[/] {escape(a.label)}" for i, a in enumerate(grades, 1))
         while True:
             self.out.print(options)
-            pick = self.ask(f"Grade yourself [1-{len(grades)}]: ")
+            pick = self.ask(f"Grade yourself [1-{len(grades)}]{', k to skip' if skip else ''}: ").lower()
+            if pick in SKIP and skip:
+                return self._guarded(lambda: self.app.buttons.press(self.who, skip[0].key))
             if pick.isdigit() and 1 <= int(pick) <= len(grades):
                 key = ActionKey.parse(grades[int(pick) - 1].key)
                 graded = self._guarded(lambda: self.practice.grade(self.who, key.encode()))
                 if graded is not None and graded.kind == "graded":
                     self.tally.add(key)
-                    self.last_graded = (key, graded)
+                    self.last_grade = key
                 return graded
             self.out.print("Please type 1, 2, 3 or 4 (1 = missed it, 4 = could teach it), or q to quit.")
 
-    def _undo(self, undo: Action) -> None:
-        reply = self._guarded(lambda: self.app.buttons.press(self.who, undo.key))
-        if reply is not None and reply.kind != "error" and self.last_graded is not None:
-            self.tally.add(self.last_graded[0], sign=-1)
-            self.last_graded = None
+    def _undo(self, undo: Action) -> Reply | None:
+        """Take the last grade back; the key points come back to grade again."""
+        reply = self._guarded(lambda: self.app.buttons.press(self.who, undo.key), show=False)
+        if reply is None or not actions_of(reply, "grade"):  # refused, or the question is gone
+            if reply is not None:
+                self.show(reply)
+            return reply
+        if self.last_grade is not None:
+            self.tally.add(self.last_grade, sign=-1)
+            self.last_grade = None
+        return self._grade(reply)
 
     # writing an answer ---------------------------------------------------------------------------
     def _write(self, answer_key: str, draft: str | None) -> str:

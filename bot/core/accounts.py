@@ -117,8 +117,11 @@ class Accounts:
             # Grade keys carry the card version: continuing past both versions never repeats one.
             await repo.fold_card(older.id, newer.id, max(card.version, other.version))
             shared += 1
-        if keep.timezone is None and merged.timezone is not None:
-            await repo.set_timezone(keep.id, merged.timezone)
+        # A zone the learner chose beats one a surface guessed (a machine's zone, a Slack profile).
+        if merged.timezone is not None and (
+            keep.timezone is None or (merged.timezone_chosen and not keep.timezone_chosen)
+        ):
+            await repo.set_timezone(keep.id, merged.timezone, chosen=merged.timezone_chosen)
         if merged.leaderboard_opt_out and not keep.leaderboard_opt_out:
             await repo.set_leaderboard_opt_out(keep.id, True)  # hidden stays hidden
         moved = await repo.merge_learner(merged.id, keep.id)

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from bot.core.errors import StaleAction
 
 MAX_KEY_LENGTH = 90
+UNDO_MINUTES = 10  # an undo key works this long after its grade, and only while it is the learner's last
 # reveal/answer/grade: a question at a card version; next: the slot carries a category (or "");
 # open: show a question to whoever clicks (question of the day); topic: practise a topic;
-# forget: confirm deleting the clicker's data.
-VERBS = ("reveal", "answer", "grade", "next", "open", "topic", "forget")
+# forget: confirm deleting the clicker's data; skip: set a question aside for today at a card version
+# (no new-question slot used); undo: take back the grade that moved the card to this version.
+VERBS = ("reveal", "answer", "grade", "next", "open", "topic", "forget", "skip", "undo")
 
 
 @dataclass(frozen=True)

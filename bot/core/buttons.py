@@ -26,6 +26,10 @@ class Buttons:
                 return await self.practice.reveal(who, key, tenant=tenant)
             case "grade":
                 return await self.practice.grade(who, key, tenant=tenant)
+            case "skip":
+                return await self.practice.skip(who, key, tenant=tenant)
+            case "undo":
+                return await self.practice.undo(who, key, tenant=tenant)
             case "next":
                 return await self.practice.next_question(who, action.question_id or None, tenant=tenant)
             case "open":

@@ -29,6 +29,9 @@ class View:
     def get(self, question_id: str) -> Question | None:
         return self.by_id.get(question_id)
 
+    def has(self, question_id: str) -> bool:
+        return question_id in self.by_id
+
 
 class Catalog:
     def __init__(self, bank: Bank):

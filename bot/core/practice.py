@@ -1,8 +1,16 @@
-"""Practice use cases: next question, reveal, write an answer, grade (progress lives in progress.py).
+"""Practice use cases: next question, reveal, write an answer, grade, skip, undo (progress lives in
+progress.py).
 
 Each use case is one transaction. Buttons carry the card version they were built from
 (bot.core.actions); a grade computed from an older version is refused, and a repeated one is
-answered from the review it already recorded, so grading is idempotent.
+answered from the review it already recorded, so grading is idempotent. Undo puts the card back at
+the version the grade was made from, so the grade buttons of that version work again, and a repeated
+undo finds nothing left to undo.
+
+The learner's day (bot.core.agenda): a graded card whose date has come is *due*; a card shown and
+never graded is *seen, not graded* and is still a new question; a daily new-question slot is used
+only by a new question's first grade. Skipping sets a question aside for the day (Anki's "bury"): it
+is served again that day only when nothing else is left.
 """
 
 from __future__ import annotations
@@ -11,19 +19,19 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core import push_replies, replies
-from bot.core.actions import ActionKey
+from bot.core import agenda, push_replies, replies
+from bot.core.actions import UNDO_MINUTES, ActionKey
 from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
 from bot.core.ports import Clock
 from bot.core.replies import Reply
 from bot.core.scheduling import Rating, Schedule, Scheduler, local_day
 from question_bank.schema import CATEGORIES, LEVELS, Question
-from storage.repositories import CardRecord, LearnerRecord, NewReview, Repository, Store
+from storage.repositories import CardRecord, LastReview, LearnerRecord, NewReview, Repository, Store
 
 MAX_ANSWER_CHARS = 4000
 
@@ -74,6 +82,17 @@ def card_schedule(card: CardRecord) -> Schedule:
     return Schedule(card.state, card.step, card.stability, card.difficulty, card.due, card.last_review)
 
 
+def grade_key(learner_id: int, question_id: str, version: int) -> str:
+    """Names one grade of one card version: its idempotency key, and the seed of its fuzz (so the
+    interval a grade button shows is the one that grade gives)."""
+    return f"{learner_id}:{question_id}:{version}"
+
+
+def is_lapse(rating: Rating, last_review: date | None) -> bool:
+    """Forgetting a question that had been recalled before."""
+    return rating == Rating.AGAIN and last_review is not None
+
+
 class Practice:
     def __init__(self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig):
         self.store = store
@@ -110,11 +129,15 @@ class Practice:
             raise UnknownQuestion(question_id)
         return q
 
-    async def _lookup(self, question_id: str, tenant: str | None) -> Question:
-        if tenant is None:  # the shipped bank needs no transaction (on SQLite one takes the write lock)
-            return self._question(self.catalog.shipped, question_id)
-        async with self.store.transaction() as repo:
-            return self._question(await self.catalog.view(repo, tenant), question_id)
+    async def _reveal(self, repo: Repository, learner: LearnerRecord, q: Question, version: int) -> Reply:
+        """The key points with grade buttons at `version`, each showing the interval it gives (when
+        the learner's card is at that version: other buttons are stale anyway)."""
+        card = await repo.card(learner.id, q.id)
+        if card is None or card.version != version:
+            return replies.reveal_reply(q, version)
+        today = self.today(learner)
+        seed = grade_key(learner.id, q.id, version)
+        return replies.reveal_reply(q, version, self.scheduler.preview(card_schedule(card), today, seed=seed), today)
 
     # use cases ---------------------------------------------------------------------------------
     async def next_question(
@@ -148,10 +171,10 @@ class Practice:
             if served is not None:
                 reply = replies.question_reply(served.question, served.version, status=served.status)
             else:
-                upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(view.get(c.question_id))]
+                day = await agenda.load(repo, learner.id, today, self.config.daily_new_cap, lambda qid: fits(view.get(qid)))
                 reply = replies.nothing_due_reply(
-                    min(upcoming, default=None), today, category=category, topic=topic, cap_reached=cap_reached,
-                    reviews_only=reviews_only,
+                    day.next_due, today, category=category, topic=topic, cap_reached=cap_reached,
+                    reviews_only=reviews_only, ungraded=len(day.ungraded),
                 )  # fmt: skip
             return await self.tell_notice(repo, learner, reply)
 
@@ -159,31 +182,47 @@ class Practice:
         self, repo: Repository, view: View, learner_id: int, today: date, fits: Callable[[Question | None], bool],
         *, reviews_only: bool = False, fits_new: Callable[[Question | None], bool] | None = None,
     ) -> tuple[Served | None, bool]:  # fmt: skip
-        """The most overdue fitting card, else a new question fitting `fits_new` (default: `fits`)
-        within the daily cap (marked shown / added); and whether the cap is reached."""
-        for card in await repo.due_cards(learner_id, today):
-            q = view.get(card.question_id)
-            if fits(q):
-                assert q is not None
-                await repo.mark_shown(card.id, today)
-                overdue = (today - card.due).days
-                status = "Review" + (f" · {replies.plural(overdue, 'day')} overdue" if overdue > 0 else " · due today")
-                if card.last_review is None:
-                    status = "Seen, not graded yet"
-                return Served(q, card.version, status), False
-
-        introduced = await repo.introduced_on(learner_id, today)
-        cap_reached = introduced >= self.config.daily_new_cap
-        if not reviews_only and not cap_reached:
+        """The most overdue fitting due card, else a new question fitting `fits_new` (default: `fits`)
+        within the daily cap: one seen before and not graded, else a fresh one; what was skipped
+        today only when nothing else is left. Also whether the cap is reached."""
+        cap = self.config.daily_new_cap
+        due = [c for c in await repo.due_cards(learner_id, today) if fits(view.get(c.question_id))]
+        if due and not agenda.skipped(due[0], today):
+            return await self._serve_card(repo, view, due[0], today), False
+        new_today = await repo.first_grades_on(learner_id, today)
+        cap_reached = new_today >= cap
+        offer_new = not reviews_only and not cap_reached
+        fits_new = fits_new or fits
+        ungraded = [c for c in await repo.ungraded_cards(learner_id, today) if fits_new(view.get(c.question_id))]
+        if offer_new:
+            if ungraded and not agenda.skipped(ungraded[0], today):
+                return await self._serve_card(repo, view, ungraded[0], today, new_today + 1), False
             have = set(await repo.question_ids(learner_id))
-            fresh = [q for q in view.questions if q.id not in have and (fits_new or fits)(q)]
+            fresh = [q for q in view.questions if q.id not in have and fits_new(q)]
             if fresh:
                 q = self._spread_pick(fresh, have, learner_id, view)
                 new = Schedule.new(today)
                 card = await repo.add_card(learner_id, q.id, new.state, new.step, today)
-                status = f"New question ({introduced + 1} of {self.config.daily_new_cap} today)"
-                return Served(q, card.version, status), False
+                return Served(q, card.version, replies.new_status(new_today + 1, cap, seen_before=False, skipped=False)), False
+        if due:  # nothing else is left: what was skipped today
+            return await self._serve_card(repo, view, due[0], today), False
+        if offer_new and ungraded:
+            return await self._serve_card(repo, view, ungraded[0], today, new_today + 1), False
         return None, cap_reached
+
+    async def _serve_card(
+        self, repo: Repository, view: View, card: CardRecord, today: date, new_number: int | None = None
+    ) -> Served:
+        """Serve an existing card: a due review, or (`new_number`) a new question seen before."""
+        q = view.get(card.question_id)
+        assert q is not None
+        await repo.mark_shown(card.id, today)
+        skipped = agenda.skipped(card, today)
+        if new_number is None:
+            status = replies.review_status((today - card.due).days, skipped=skipped)
+        else:
+            status = replies.new_status(new_number, self.config.daily_new_cap, seen_before=True, skipped=skipped)
+        return Served(q, card.version, status)
 
     async def daily_question(
         self, repo: Repository, learner_id: int, categories: Sequence[str], tenant: str | None, *, chosen: str | None
@@ -241,7 +280,9 @@ class Practice:
         action = ActionKey.parse(key)
         if action.verb not in ("reveal", "answer"):
             raise StaleAction("that button is not a reveal button")
-        return replies.reveal_reply(await self._lookup(action.question_id, tenant), action.version)
+        async with self.store.transaction() as repo:
+            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
+            return await self._reveal(repo, await self.learner(repo, who), q, action.version)
 
     async def submit_answer(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
         """Keep the learner's written answer for their grade, then show the key points to compare."""
@@ -249,16 +290,22 @@ class Practice:
         text = text.strip()
         if len(text) > MAX_ANSWER_CHARS:
             raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters (yours has {len(text)}).")
-        if not text:
-            return replies.reveal_reply(await self._lookup(action.question_id, tenant), action.version)
-        return replies.reveal_reply(await self._keep_draft(who, action, text, tenant), action.version)
+        async with self.store.transaction() as repo:
+            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
+            learner = await self.learner(repo, who)
+            if text:
+                await self._keep_draft(repo, learner, q, action.version, text)
+            return await self._reveal(repo, learner, q, action.version)
 
     async def save_draft(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
         """Keep a half-written answer without revealing anything (the learner stopped writing); the
         grade stores it. Past the limit, the first MAX_ANSWER_CHARS characters are kept and the reply says so."""
         action = ActionKey.parse(key)
         text = text.strip()
-        await self._keep_draft(who, action, text[:MAX_ANSWER_CHARS], tenant)
+        async with self.store.transaction() as repo:
+            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
+            learner = await self.learner(repo, who)
+            await self._keep_draft(repo, learner, q, action.version, text[:MAX_ANSWER_CHARS])
         return replies.draft_saved_reply(min(len(text), MAX_ANSWER_CHARS), len(text))
 
     async def draft(self, who: LearnerRef, question_id: str) -> str | None:
@@ -268,14 +315,11 @@ class Practice:
             card = await repo.card(learner.id, question_id) if learner is not None else None
         return card.draft_answer if card is not None else None
 
-    async def _keep_draft(self, who: LearnerRef, action: ActionKey, text: str, tenant: str | None) -> Question:
-        async with self.store.transaction() as repo:
-            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
-            learner = await self.learner(repo, who)
-            card = await repo.card(learner.id, q.id)
-            if card is None or not await repo.save_draft(card.id, action.version, text):
-                raise StaleAction("this question was graded since; ask for it again to answer")
-        return q
+    @staticmethod
+    async def _keep_draft(repo: Repository, learner: LearnerRecord, q: Question, version: int, text: str) -> None:
+        card = await repo.card(learner.id, q.id)
+        if card is None or not await repo.save_draft(card.id, version, text):
+            raise StaleAction("this question was graded since; ask for it again to answer")
 
     async def grade(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
         action = ActionKey.parse(key)
@@ -287,22 +331,25 @@ class Practice:
             q = (await self.catalog.view(repo, tenant)).get(action.question_id)
             learner = await self.learner(repo, who)
             today = self.today(learner)
-            idem_key = f"{learner.id}:{action.question_id}:{action.version}"
+            idem_key = grade_key(learner.id, action.question_id, action.version)
             card = await repo.card(learner.id, action.question_id)
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                outcome = self.scheduler.review(card_schedule(card), rating, today)
+                outcome = self.scheduler.review(card_schedule(card), rating, today, seed=idem_key)
                 after = outcome.schedule
                 assert after.stability is not None and after.difficulty is not None
                 review = NewReview(
                     rating=int(rating), reviewed_at=self.clock.now(), review_date=today,
                     scheduled_days=outcome.scheduled_days, idempotency_key=idem_key, answer_text=card.draft_answer,
                     state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
-                    due=after.due, lapsed=rating == Rating.AGAIN and card.last_review is not None, tenant=tenant,
+                    due=after.due, lapsed=is_lapse(rating, card.last_review), tenant=tenant,
                 )  # fmt: skip
                 if await repo.record_review(learner.id, card, review):
-                    return replies.graded_reply(q, rating, after.due, today, category=q.category if q else None)
+                    undo = ActionKey("undo", action.question_id, action.version + 1).encode()
+                    return replies.graded_reply(
+                        q, rating, after.due, today, category=q.category if q else None, undo=undo
+                    )
                 card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
                 assert card is not None
             previous = await repo.review_by_key(idem_key)
@@ -312,9 +359,65 @@ class Practice:
                 )
             raise StaleAction("this card was graded again since these buttons were made")
 
+    async def skip(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
+        """Set a question aside for today without grading it: it uses no new-question slot, and is
+        served again today only when nothing else is left. Skipping twice changes nothing more."""
+        action = ActionKey.parse(key)
+        if action.verb != "skip":
+            raise StaleAction("that button is not a skip button")
+        async with self.store.transaction() as repo:
+            q = (await self.catalog.view(repo, tenant)).get(action.question_id)
+            learner = await self.learner(repo, who)
+            card = await repo.card(learner.id, action.question_id)
+            if card is None:
+                raise StaleAction("this question was never shown to you")
+            if not await repo.bury(card.id, action.version, self.today(learner)):
+                raise StaleAction("this question was graded since, so there is nothing to skip")
+        return replies.skipped_reply(q, q.category if q else None)
+
+    async def undo(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
+        """Take back the grade that moved a card to the key's version: within UNDO_MINUTES, and only
+        while it is the learner's last grade. The card is restored exactly (schedule, version,
+        counts, the written answer) and the review deleted; the reply offers the grade buttons again.
+        An undo that cannot happen (too late, graded since, already undone) changes nothing and says why."""
+        action = ActionKey.parse(key)
+        if action.verb != "undo" or action.version < 1:
+            raise StaleAction("that button is not an undo button")
+        async with self.store.transaction() as repo:
+            view = await self.catalog.view(repo, tenant)
+            learner = await self.learner(repo, who)
+            card = await repo.card(learner.id, action.question_id)
+            if card is None:
+                raise StaleAction("this question was never shown to you")
+            last = await repo.last_review(learner.id)
+            refused = self._undo_refusal(card, last, action.version)
+            if refused is not None:
+                return replies.undo_refused_reply(refused)
+            assert last is not None
+            rating = Rating(last.rating)
+            if not await repo.undo_review(last, is_lapse(rating, last.before_last_review)):
+                return replies.undo_refused_reply(replies.UNDO_ALREADY)  # a concurrent undo won
+            q = view.get(action.question_id)
+            revealed = await self._reveal(repo, learner, q, last.card_version) if q is not None else None
+            return replies.undone_reply(revealed, rating)
+
+    def _undo_refusal(self, card: CardRecord, last: LastReview | None, version: int) -> str | None:
+        """Why the grade behind an undo key at `version` cannot be taken back now; None if it can."""
+        if card.version < version:
+            return replies.UNDO_ALREADY
+        if card.version > version or last is None or (last.card_id, last.card_version + 1) != (card.id, version):
+            return replies.UNDO_GRADED_SINCE
+        if last.before_state is None or last.before_due is None:
+            return replies.UNDO_UNAVAILABLE
+        if self.clock.now() - last.reviewed_at > timedelta(minutes=UNDO_MINUTES):
+            return replies.UNDO_TOO_LATE
+        return None
+
     async def adopt_timezone(self, who: LearnerRef, name: str) -> bool:
-        """The platform's idea of the learner's zone (e.g. their Slack profile), used only while they
-        have not chosen one themselves. An unknown name is ignored: it is not the learner's input."""
+        """A surface's idea of the learner's zone (their Slack profile, the terminal machine's zone),
+        stored only for a learner without a zone yet: it never replaces a stored one, least of all a
+        zone the learner chose (possibly on another, linked, account). An unknown name is ignored:
+        it is not the learner's input."""
         try:
             zone(name)
         except InvalidInput:

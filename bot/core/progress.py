@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from fractions import Fraction
 
-from bot.core import charts, progress_replies
-from bot.core.errors import InvalidInput
+from bot.core import agenda, charts, progress_replies
 from bot.core.catalog import View
+from bot.core.errors import InvalidInput
 from bot.core.practice import LearnerRef, Practice, card_schedule
 from bot.core.replies import File, Reply
 from question_bank.schema import CATEGORIES
-from storage.progress import IdentityName
+from storage.progress import GradeCount, IdentityName
 from storage.repositories import CardRecord
 
 ONE_DAY = timedelta(days=1)
@@ -64,23 +65,48 @@ def current_streak(practised: Collection[date], today: date) -> Streak:
 
 @dataclass(frozen=True)
 class Mastery:
-    """Average FSRS retrievability today over the graded questions of a category or topic."""
+    """What the grades say about a category or topic.
+
+    `level` is the average FSRS retrievability today over its questions reviewed at least twice: a
+    first grade alone says nothing about remembering (right after any grade, even Missed it, FSRS
+    predicts full recall today), so with no such question there is no level (None: too early to
+    tell). `grades` and `solid` count every grade given on it, first ones included."""
 
     name: str  # a category or topic slug
-    level: float
-    questions: int
+    level: float | None
+    questions: int  # graded at least once
+    grades: int
+    solid: int  # graded Solid or Could teach it
+
+    @property
+    def weakness(self) -> tuple[Fraction, int, str]:
+        """Weakest first by the evidence: the share of solid grades, smoothed so that one grade
+        weighs less than many (Laplace: (solid + 1) / (grades + 2)); among equals the one with
+        more grades first (surer), then by name so the list never shuffles."""
+        return Fraction(self.solid + 1, self.grades + 2), -self.grades, self.name
 
 
-def average_mastery(levels: dict[str, list[float]]) -> list[Mastery]:
-    """Weakest first; equal levels in name order so the list never shuffles."""
-    found = [Mastery(name, sum(values) / len(values), len(values)) for name, values in levels.items() if values]
-    return sorted(found, key=lambda m: (m.level, m.name))
+@dataclass
+class _Evidence:
+    levels: list[float] = field(default_factory=list)
+    questions: int = 0
+    grades: int = 0
+    solid: int = 0
+
+    def mastery(self, name: str) -> Mastery:
+        level = sum(self.levels) / len(self.levels) if self.levels else None
+        return Mastery(name, level, self.questions, self.grades, self.solid)
+
+
+def weakest_first(found: Iterable[Mastery]) -> list[Mastery]:
+    return sorted(found, key=lambda m: m.weakness)
 
 
 @dataclass(frozen=True)
 class StatsSnapshot:
     today: date
     due_today: int
+    ungraded: int  # seen, not graded (new questions, not due)
     due_next_week: int  # due after today, within 7 days
     next_due: date | None
     reviews_total: int
@@ -90,7 +116,7 @@ class StatsSnapshot:
     recent: tuple[tuple[date, int], ...]  # reviews per day, oldest first, today last
     streak: Streak
     categories: tuple[tuple[str, Mastery | None], ...]  # every category, None when not started
-    topics: tuple[Mastery, ...]  # weakest first
+    topics: tuple[Mastery, ...]  # weakest first (Mastery.weakness)
     new_today: int
     new_cap: int
 
@@ -136,17 +162,19 @@ class Progress:
             learner = await p.learner(repo, who)
             today = p.today(learner)
             first_recent = today - timedelta(days=RECENT_DAYS - 1)
-            cards = [c for c in await repo.cards(learner.id) if view.get(c.question_id) is not None]
+            day = await agenda.load(repo, learner.id, today, p.config.daily_new_cap, view.has)
+            cards = [c for c in await repo.cards(learner.id) if view.has(c.question_id)]
+            grades = await repo.grade_counts(learner.id)
             totals = await repo.review_totals(learner.id, today)
             recent = await repo.reviews_per_day(learner.id, first_recent)
             practised = await repo.review_days(learner.id)
-        by_category, by_topic = self._mastery(cards, view, today)
-        week_end = today + timedelta(days=7)
+        by_category, by_topic = self._mastery(cards, grades, view, today)
         return StatsSnapshot(
             today=today,
-            due_today=sum(c.due <= today for c in cards),
-            due_next_week=sum(today < c.due <= week_end for c in cards),
-            next_due=min((c.due for c in cards if c.due > today), default=None),
+            due_today=len(day.due),
+            ungraded=len(day.ungraded),
+            due_next_week=day.due_within(7),
+            next_due=day.next_due,
             reviews_total=totals.total,
             reviews_today=totals.today,
             recall_reviews=totals.recall_reviews,
@@ -155,24 +183,30 @@ class Progress:
             streak=current_streak(practised, today),
             categories=tuple((c, by_category.get(c)) for c in CATEGORIES),
             topics=tuple(by_topic),
-            new_today=sum(c.introduced_on == today for c in cards),
+            new_today=day.new_today,
             new_cap=p.config.daily_new_cap,
         )
 
-    def _mastery(self, cards: list[CardRecord], view: View, today: date) -> tuple[dict[str, Mastery], list[Mastery]]:
+    def _mastery(
+        self, cards: list[CardRecord], grades: dict[str, GradeCount], view: View, today: date
+    ) -> tuple[dict[str, Mastery], list[Mastery]]:
         """Mastery per category, and per topic weakest first, over the cards graded at least once
         (a card shown but never graded has nothing to recall yet)."""
-        by_category: dict[str, list[float]] = defaultdict(list)
-        by_topic: dict[str, list[float]] = defaultdict(list)
+        by_category: dict[str, _Evidence] = defaultdict(_Evidence)
+        by_topic: dict[str, _Evidence] = defaultdict(_Evidence)
         for card in cards:
             q = view.get(card.question_id)
             if q is None or card.last_review is None:
                 continue
-            level = self.practice.scheduler.retrievability(card_schedule(card), today)
-            by_category[q.category].append(level)
-            for topic in q.topics:
-                by_topic[topic].append(level)
-        return {m.name: m for m in average_mastery(by_category)}, average_mastery(by_topic)
+            counted = grades.get(card.question_id, GradeCount(0, 0))
+            for evidence in (by_category[q.category], *(by_topic[t] for t in q.topics)):
+                evidence.questions += 1
+                evidence.grades += counted.grades
+                evidence.solid += counted.solid
+                if card.reps >= 2:  # reviewed past its first grade
+                    evidence.levels.append(self.practice.scheduler.retrievability(card_schedule(card), today))
+        categories = {name: e.mastery(name) for name, e in by_category.items()}
+        return categories, weakest_first(e.mastery(name) for name, e in by_topic.items())
 
     async def chart(self, who: LearnerRef, tenant: str | None = None) -> Reply:
         """A PNG: the review heatmap of the last 12 weeks and the 30-day due forecast."""
@@ -183,12 +217,12 @@ class Progress:
             today = p.today(learner)
             first_day = today - timedelta(days=today.weekday(), weeks=HEATMAP_WEEKS - 1)  # a Monday
             reviews = await repo.reviews_per_day(learner.id, first_day)
-            dues = [c.due for c in await repo.cards(learner.id) if view.get(c.question_id) is not None]
+            day = await agenda.load(repo, learner.id, today, p.config.daily_new_cap, view.has)
         forecast = [0] * FORECAST_DAYS
-        for due in dues:
-            ahead = max(0, (due - today).days)  # overdue counts as due today
-            if ahead < FORECAST_DAYS:
-                forecast[ahead] += 1
+        forecast[0] = len(day.due)  # overdue counts as due today
+        for due in day.upcoming:
+            if (due - today).days < FORECAST_DAYS:
+                forecast[(due - today).days] += 1
         data = charts.ChartData(today=today, first_day=first_day, reviews=reviews, forecast=tuple(forecast))
         png = await asyncio.to_thread(charts.render_png, data)  # CPU-bound: keep the event loop free
         return progress_replies.chart_reply(data, File("progress.png", png, progress_replies.chart_description(), title="your chart"))

@@ -46,10 +46,14 @@ def streak_text(streak: Streak) -> str:
     return line
 
 
+def _mastery_text(m: Mastery) -> str:
+    return _percent(m.level) if m.level is not None else "too early to tell"
+
+
 def _mastery_line(label: str, m: Mastery | None) -> str:
     if m is None:
         return f"• {label}: not started"
-    return f"• {label}: {_percent(m.level)} ({plural(m.questions, 'question')})"
+    return f"• {label}: {_mastery_text(m)} ({plural(m.questions, 'question')}, {m.solid} of {plural(m.grades, 'grade')} solid)"
 
 
 def stats_reply(s: StatsSnapshot) -> Reply:
@@ -60,6 +64,7 @@ def stats_reply(s: StatsSnapshot) -> Reply:
     )
     fields = [
         Field("Due today", str(s.due_today)),
+        Field("Seen, not graded", str(s.ungraded)),
         Field("Next 7 days", str(s.due_next_week)),
         Field("Reviews", f"{s.reviews_total} ({s.reviews_today} today)"),
         Field("Retention", retention),
@@ -81,7 +86,7 @@ def stats_reply(s: StatsSnapshot) -> Reply:
         Action(
             f"Practise {topic_name(m.name)}",
             ActionKey("topic", m.name, 0).encode(),
-            hint=f"Mastery {_percent(m.level)}: practise questions on this topic",
+            hint=f"Mastery {_mastery_text(m)}, {m.solid} of {plural(m.grades, 'grade')} solid: practise this topic",
         )
         for m in weakest
     )
@@ -94,7 +99,8 @@ def stats_reply(s: StatsSnapshot) -> Reply:
         body="\n".join(lines),
         fields=tuple(fields),
         actions=actions,
-        footer="Mastery: the chance you would recall a question today (FSRS), averaged",
+        footer="Mastery: the chance you would recall a question today (FSRS), averaged over questions "
+        "reviewed at least twice; weakest: fewest solid grades",
         kind="info",
     )
 

@@ -6,10 +6,11 @@ Text here is plain with light markdown (**bold**, bullet lines) that all three c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
-from bot.core.actions import ActionKey
+from bot.core.actions import UNDO_MINUTES, ActionKey
 from bot.core.errors import DomainError, InvalidBank, InvalidInput, NotAllowed, StaleAction, UnknownQuestion
 from bot.core.scheduling import Rating
 from question_bank.loader import topic_name
@@ -90,6 +91,31 @@ def when(day: date, today: date) -> str:
     return f"{day:%a %d %b %Y} ({relative})"
 
 
+def interval_text(days: int) -> str:
+    """A review interval as a grade button shows it: 4d, 3mo, 1.5y."""
+    if days < 100:
+        return f"{days}d"
+    if days < 365:
+        return f"{round(days / 30.4)}mo"
+    return f"{days / 365:.1f}y"
+
+
+def review_status(overdue_days: int, *, skipped: bool) -> str:
+    status = "Review · " + (f"{plural(overdue_days, 'day')} overdue" if overdue_days > 0 else "due today")
+    return status + (" · skipped earlier today, nothing else is left" if skipped else "")
+
+
+def new_status(number: int, cap: int, *, seen_before: bool, skipped: bool) -> str:
+    status = f"New question ({number} of {cap} today)"
+    if skipped:
+        return status + " · skipped earlier today, nothing else is left"
+    return status + (" · seen before, not graded yet" if seen_before else "")
+
+
+def skip_action(question_id: str, version: int) -> Action:
+    return Action("Skip", ActionKey("skip", question_id, version).encode())
+
+
 def question_reply(q: Question, version: int, *, status: str, answer_allowed: bool = True) -> Reply:
     fields = (
         Field("Category", category_name(q.category)),
@@ -100,6 +126,7 @@ def question_reply(q: Question, version: int, *, status: str, answer_allowed: bo
     actions = [Action("Reveal key points", ActionKey("reveal", q.id, version).encode(), "primary")]
     if answer_allowed:
         actions.append(Action("Write an answer", ActionKey("answer", q.id, version).encode()))
+    actions.append(skip_action(q.id, version))
     return Reply(
         title=q.title,
         body=q.prompt,
@@ -114,7 +141,9 @@ def _bullets(items: list[str] | tuple[str, ...], mark: str = "•") -> str:
     return "\n".join(f"{mark} {item}" for item in items)
 
 
-def reveal_reply(q: Question, version: int) -> Reply:
+def reveal_reply(q: Question, version: int, intervals: Mapping[Rating, int] | None = None, today: date | None = None) -> Reply:
+    """The key points to compare with, then the grade buttons; `intervals` (from Scheduler.preview,
+    on the study day `today`) puts on each button the interval that grade gives."""
     fields = [Field("Key points", _bullets(q.key_points, "☐"), inline=False)]
     if q.star is not None:
         star = q.star
@@ -146,7 +175,7 @@ def reveal_reply(q: Question, version: int) -> Reply:
         title=f"Key points: {q.title}",
         body="How did your answer compare? Grade yourself honestly; the schedule adapts to it.",
         fields=tuple(fields),
-        actions=grade_actions(q.id, version),
+        actions=(*grade_actions(q.id, version, intervals, today), skip_action(q.id, version)),
         footer=q.id,
         kind="reveal",
     )
@@ -159,22 +188,68 @@ def draft_saved_reply(kept: int, written: int) -> Reply:
     return Reply(title="Draft saved", body=body, kind="info")
 
 
-def grade_actions(question_id: str, version: int) -> tuple[Action, ...]:
-    return tuple(
-        Action(label, ActionKey("grade", question_id, version, int(rating)).encode(), style, hint=meaning)
-        for rating, (label, meaning, style) in RATING_LABELS.items()
-    )
+def grade_actions(
+    question_id: str, version: int, intervals: Mapping[Rating, int] | None = None, today: date | None = None
+) -> tuple[Action, ...]:
+    """The four grades, in order; with `intervals`, each says where it leads ("Solid · 4d")."""
+    actions = []
+    for rating, (label, meaning, style) in RATING_LABELS.items():
+        key = ActionKey("grade", question_id, version, int(rating)).encode()
+        if intervals is not None and today is not None:
+            days = intervals[rating]
+            back = when(today + timedelta(days=days), today)
+            actions.append(Action(f"{label} · {interval_text(days)}", key, style, hint=f"{meaning}; back on {back}"))
+        else:
+            actions.append(Action(label, key, style, hint=meaning))
+    return tuple(actions)
 
 
-def graded_reply(q: Question | None, rating: Rating, due: date, today: date, *, category: str | None) -> Reply:
+def graded_reply(
+    q: Question | None, rating: Rating, due: date, today: date, *, category: str | None, undo: str | None = None
+) -> Reply:
+    """`undo`: the key that takes this grade back (offered for UNDO_MINUTES)."""
     label, meaning, _ = RATING_LABELS[rating]
     title = q.title if q else "Review recorded"
+    actions = [next_action(category)]
+    if undo is not None:
+        actions.append(Action("Undo", undo, hint=f"take this grade back (within {UNDO_MINUTES} minutes)"))
     return Reply(
         title=f"Recorded: {label}",
         body=f"{title}: {meaning}.\nThis question comes back on **{when(due, today)}**.",
-        actions=(next_action(category),),
+        actions=tuple(actions),
         kind="graded",
     )
+
+
+def skipped_reply(q: Question | None, category: str | None) -> Reply:
+    title = f"**{q.title}**" if q else "This question"
+    return Reply(
+        title="Skipped",
+        body=f"{title} is set aside for today and used none of today's new-question slots. "
+        "It comes back later (today only if nothing else is left).",
+        actions=(next_action(category),),
+        kind="info",
+    )
+
+
+def undone_reply(revealed: Reply | None, rating: Rating) -> Reply:
+    """The grade is gone and the card is as it was: the key points and grade buttons again."""
+    label = RATING_LABELS[rating][0]
+    body = f"Your **{label}** grade is taken back and the question's schedule is as it was before."
+    if revealed is None:  # the question is no longer in the bank
+        return Reply(title="Grade undone", body=body, kind="info")
+    return replace(revealed, title=f"Grade undone: {revealed.title}", body=f"{body} Grade it again:")
+
+
+# Why an undo changed nothing.
+UNDO_TOO_LATE = f"A grade can be undone for {UNDO_MINUTES} minutes; this one is older."
+UNDO_ALREADY = "That grade was already undone."
+UNDO_GRADED_SINCE = "You have graded since; only your last grade can be undone."
+UNDO_UNAVAILABLE = "That grade was recorded before grades could be undone."
+
+
+def undo_refused_reply(reason: str) -> Reply:
+    return Reply(title="Nothing to undo", body=f"{reason} Nothing was changed.", kind="info")
 
 
 def already_graded_reply(rating: Rating, due: date, today: date, category: str | None) -> Reply:
@@ -199,13 +274,18 @@ def nothing_due_reply(
     cap_reached: bool,
     reviews_only: bool,
     topic: str | None = None,
+    ungraded: int = 0,
 ) -> Reply:
+    """`ungraded`: questions seen and not graded yet (new questions, not reviews)."""
     scopes = [category_name(category)] if category else []
     scopes += [topic_name(topic)] if topic else []
     scope = f" in {' · '.join(scopes)}" if scopes else ""
     lines = [f"Nothing due{scope} right now."]
     if next_due is not None:
         lines.append(f"Your next review{scope} is on **{when(next_due, today)}**.")
+    if reviews_only and ungraded:
+        lines.append(f"{plural(ungraded, 'question')} you saw {'is' if ungraded == 1 else 'are'} not graded yet: "
+                     "ask for a question to see it again.")  # fmt: skip
     if cap_reached:
         lines.append("You have met today's new-question limit; new questions resume tomorrow.")
     elif reviews_only:

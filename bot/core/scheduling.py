@@ -4,16 +4,23 @@ Learning and relearning steps are off, so every interval is whole days. A review
 learner's local calendar day; fsrs is handed that day as midnight UTC, so elapsed time between two
 reviews is exactly the number of local days between them, whatever the zone or a DST change does to
 the wall clock. Due dates come back as local dates.
+
+Fuzz (a small random spread of review intervals, so cards learnt together do not stay together) is
+drawn from a seed instead of the process's random state: the same card at the same version fuzzes
+the same way every time, so the interval a grade button shows beforehand (`preview`) is exactly the
+interval that grade then gives. The spread is fsrs's own (its FUZZ_RANGES, same bounds).
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import IntEnum
 from zoneinfo import ZoneInfo
 
 import fsrs
+from fsrs.scheduler import FUZZ_RANGES
 
 
 class Rating(IntEnum):
@@ -60,19 +67,40 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 
+def fuzz_range(interval_days: int, maximum_interval: int) -> tuple[int, int]:
+    """The smallest and largest fuzzed interval for an unfuzzed one, as fsrs 6.3 computes them
+    (Scheduler._get_fuzzed_interval); intervals under 2.5 days are never fuzzed."""
+    if interval_days < 2.5:
+        return interval_days, interval_days
+    delta = 1.0 + sum(
+        r["factor"] * max(min(float(interval_days), r["end"]) - r["start"], 0.0) for r in FUZZ_RANGES
+    )
+    high = min(round(interval_days + delta), maximum_interval)
+    low = min(max(2, round(interval_days - delta)), high)
+    return low, high
+
+
 class Scheduler:
     def __init__(self, desired_retention: float = 0.9, fuzz: bool = True, maximum_interval: int = 36500):
+        self.fuzz = fuzz
+        self.maximum_interval = maximum_interval
         self._fsrs = fsrs.Scheduler(
             desired_retention=desired_retention,
             learning_steps=(),
             relearning_steps=(),
             maximum_interval=maximum_interval,
-            enable_fuzzing=fuzz,
+            enable_fuzzing=False,  # applied below from a seed, so previews match grades
         )
 
-    def review(self, schedule: Schedule, rating: Rating, on: date) -> Outcome:
+    def review(self, schedule: Schedule, rating: Rating, on: date, *, seed: str = "") -> Outcome:
+        """The schedule after grading `rating` on day `on`. `seed` names the card and its version:
+        the same seed always fuzzes the same way."""
         card, _log = self._fsrs.review_card(self._to_card(schedule), fsrs.Rating(int(rating)), _day_start(on))
-        due = card.due.date()
+        days = (card.due.date() - on).days
+        if self.fuzz and card.state == fsrs.State.Review:
+            low, high = fuzz_range(days, self.maximum_interval)
+            days = min(round(random.Random(seed).random() * (high - low + 1) + low), self.maximum_interval)
+        due = on + timedelta(days=days)
         after = Schedule(
             state=int(card.state),
             step=card.step,
@@ -81,7 +109,11 @@ class Scheduler:
             due=due,
             last_review=on,
         )
-        return Outcome(after, (due - on).days)
+        return Outcome(after, days)
+
+    def preview(self, schedule: Schedule, on: date, *, seed: str = "") -> dict[Rating, int]:
+        """The interval in days each grade would give on `on`: what the grade buttons show."""
+        return {rating: self.review(schedule, rating, on, seed=seed).scheduled_days for rating in Rating}
 
     def retrievability(self, schedule: Schedule, on: date) -> float:
         """Predicted chance of recalling the answer on `on` (0 for a card never reviewed)."""

@@ -152,7 +152,7 @@ QUIT_AT = {
     "menu": ([], "Choose ["),
     "question": (["2"], "w write an answer"),
     "grade": (["2", ""], "Grade yourself"),
-    "next question": (["2", "", "3"], "Enter for the next question"),
+    "next question": (["2", "", "3"], "Enter next question"),
     "level": (["v"], "Level ["),
     "leaderboard opt-out": (["o"], "Hide your name from leaderboards?"),
     "link": (["l"], "Enter the code"),
@@ -210,8 +210,7 @@ def test_a_session_summary_on_quitting(tmp_path, clock):
 def test_a_draft_is_kept_on_ctrl_d_and_offered_when_the_question_comes_back(tmp_path, clock):
     text = run(tmp_path, clock, ["2", "w", "my half answer", "on two lines"], end=EOFError)
     assert "Draft saved" in text and "(27 characters)" in text
-    clock.advance(days=1)
-    text = run(tmp_path, clock, ["r", "", "3", "q"])
+    text = run(tmp_path, clock, ["2", "", "3", "q"])  # a question shown and not graded is still current
     assert "Your saved draft" in text and "my half answer" in text
     assert "Your answer" in text.split("Your saved draft")[1]
     assert [r["answer_text"] for r in exported(tmp_path, clock)["reviews"]] == ["my half answer\non two lines"]
@@ -236,3 +235,13 @@ def test_a_too_long_answer_can_be_edited(tmp_path, clock, monkeypatch):
 def test_quitting_over_the_limit_keeps_the_first_part_as_a_draft(tmp_path, clock):
     text = run(tmp_path, clock, ["2", "w", "w" * 4100, "", "q"])
     assert "Draft saved" in text and "the first 4,000 were kept" in text
+
+
+def test_skip_undo_and_the_interval_each_grade_gives(tmp_path, clock):
+    text = run(tmp_path, clock, ["2", "k", "", "k", "", "3", "u", "4", "", "", "1", "m", "s", "q"])
+    assert text.count("Skipped") == 2  # from the question, then from the grade prompt
+    assert re.search(r"1 Missed it · \d+d +2 Partial · \d+d +3 Solid · \d+d +4 Could teach it · \d+d", text)
+    assert "Recorded: Solid" in text and "Your Solid grade is taken back" in text
+    assert "Recorded: Could teach it" in text and "Recorded: Missed it" in text
+    assert re.search(r"Reviews +2 \(2 today\)", text)  # the undone grade is gone
+    assert "This session: 2 questions reviewed · 2 new · 1 recalled" in " ".join(text.split())

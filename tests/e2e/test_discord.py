@@ -149,7 +149,7 @@ async def test_a_slash_command_is_acknowledged_then_answered_and_the_card_stored
     assert shown.route == EDIT_ORIGINAL
     assert embed(shown)["title"] == "Question db-d"
     assert shown.body["allowed_mentions"] == {"parse": []}
-    assert custom_ids(shown.response) == ["ipb:reveal:db-d:0", "ipb:answer:db-d:0"]
+    assert custom_ids(shown.response) == ["ipb:reveal:db-d:0", "ipb:answer:db-d:0", "ipb:skip:db-d:0"]
     async with app.engine.connect() as conn:
         learner_id = (await conn.execute(select(Learner.id).where(Learner.platform_user_id == str(ALICE)))).scalar_one()
         cards = (await conn.execute(select(Card.question_id).where(Card.learner_id == learner_id))).scalars().all()
@@ -221,15 +221,18 @@ async def test_a_public_question_gives_each_clicker_their_own_private_copy(runni
     mine = await interact(standin, click(posted.response, "ipb:open:db-d:0", BOB))
     first = [r for r in standin.routed(CALLBACK) if r.params["token"] != payload["token"]][-1]
     assert first.body == {"type": 5, "data": {"flags": EPHEMERAL}}  # private to Bob; the post is unchanged
-    assert custom_ids(mine.response) == ["ipb:reveal:db-d:0", "ipb:answer:db-d:0"]
+    assert custom_ids(mine.response) == ["ipb:reveal:db-d:0", "ipb:answer:db-d:0", "ipb:skip:db-d:0"]
     assert standin.messages[posted.response["id"]]["components"] == posted.response["components"]
     assert await count(app, Card) == 2
 
 
 async def test_a_public_request_with_nothing_to_post_answers_privately(running, app):
     standin = running.standin
-    for _ in range(2):  # senior databases has one question; the second ask finds nothing new
-        shown = await ask(standin, category="databases", level="senior", public=True)
+    question = (await ask(standin, category="databases", level="senior")).response
+    reveal_message = (await interact(standin, click(question, button(question, "reveal"), ALICE))).response
+    await interact(standin, click(reveal_message, button(reveal_message, "grade", 3), ALICE))
+    # senior databases has one question, graded: nothing new and nothing due to post
+    shown = await ask(standin, category="databases", level="senior", public=True)
     assert shown.route == FOLLOWUP and shown.body["flags"] == EPHEMERAL
     assert embed(shown)["title"] == "All caught up"
     assert not any(m.get("embeds", [{}])[0].get("title") == "All caught up" and not m["flags"] & EPHEMERAL

@@ -68,34 +68,39 @@ TODAY_NOON = "2026-04-08 12:00"  # Wed 8 April; bh-a is shown (not graded) just 
 #   2.3065, 8.2956 days, and at 90% desired retention the interval is the stability, rounded, at
 #   least 1 day: B (Good, 6 Apr) due 8 Apr, S (Easy, 20 Mar) due 28 Mar, E (Again, 5 Apr) due 6 Apr.
 #   A and C were just graded Again: a lapse gives them under 1.5 days of stability, so due 9 Apr.
-#   bh-a, shown today and not graded, is due today. Due today: B, S, E, bh-a = 4; next 7 days: A, C = 2.
+#   bh-a, shown today and not graded, has no schedule: it is not due but "seen, not graded".
+#   Due today: B, S, E = 3; seen, not graded: bh-a = 1; next 7 days: A, C = 2.
+# - New today: no new question was graded for the first time today (showing bh-a uses no slot): 0.
 # - Reviews: 20, of which 2 today. Last 7 days Thu 2 .. Wed 8 Apr: 1, 1, 0, 2, 1, 1, 2.
 # - Retention: reviews past a card's first review: A v1..v8 (G, Again, G, G, Easy, G, Hard, Again)
 #   and C v1..v7 (G, Hard, G, G, G, Again, Again): 9 Good or Easy of 15 = 60%.
 # - Streak: practised Wed 25 Mar .. Wed 8 Apr except the two forgiven Saturdays: 13 days.
-# - Mastery = retrievability today, R(t, S) = (1 + F t / S)^-0.1542 with F = 0.9^(-1/0.1542) - 1
-#   = 0.98037 (FSRS-6 default decay): A and C were reviewed today (t = 0): 1.0.
-#   B: t=2, S=2.3065 -> 0.9095;  S: t=19, S=8.2956 -> 0.8340;  E: t=3, S=0.212 -> 0.6595.
-#   Databases (A, B, C) = 0.9698 -> 97%; indexing (A, B) = 0.9548 -> 95%; transactions (C) 100%;
-#   caching (S) 83%; http (E) 66%.
+# - Mastery = retrievability today, R(t, S), over questions reviewed at least twice: only A and C
+#   (B, S and E were graded once: too early to tell). Both were reviewed today (t = 0): 1.0.
+#   Databases (A, C) 100%; indexing (A) 100%; transactions (C) 100%.
+# - Grades, solid ones (Good or Easy) among them: A 9 (6), B 1 (1), C 8 (5), S 1 (1), E 1 (0).
+#   Databases 18 (12); indexing (A, B) 10 (7); transactions 8 (5); caching 1 (1); http 1 (0).
+# - Weakest topics by (solid + 1) / (grades + 2): http 1/3, transactions 6/10, then indexing 8/12
+#   and caching 2/3, equal: more grades first, so indexing before caching.
 EXPECTED_FIELDS = {
-    "Due today": "4",
+    "Due today": "3",
+    "Seen, not graded": "1",
     "Next 7 days": "2",
     "Reviews": "20 (2 today)",
     "Retention": "60% of 15 repeat reviews",
-    "New today": "1 of 5",
+    "New today": "0 of 5",
     "Last 7 days": "Thu 1 · Fri 1 · Sat 0 · Sun 2 · Mon 1 · Tue 1 · Wed 2",
     "Mastery by category": (
-        "• System design: 83% (1 question)\n"
-        "• Databases: 97% (3 questions)\n"
+        "• System design: too early to tell (1 question, 1 of 1 grade solid)\n"
+        "• Databases: 100% (3 questions, 12 of 18 grades solid)\n"
         "• Behavioral: not started\n"
-        "• Backend fundamentals: 66% (1 question)"
+        "• Backend fundamentals: too early to tell (1 question, 0 of 1 grade solid)"
     ),
     "Mastery by topic (weakest first)": (
-        "• HTTP: 66% (1 question)\n"
-        "• Caching: 83% (1 question)\n"
-        "• Indexes: 95% (2 questions)\n"
-        "• Transactions: 100% (1 question)"
+        "• HTTP: too early to tell (1 question, 0 of 1 grade solid)\n"
+        "• Transactions: 100% (1 question, 5 of 8 grades solid)\n"
+        "• Indexes: 100% (2 questions, 7 of 10 grades solid)\n"
+        "• Caching: too early to tell (1 question, 1 of 1 grade solid)"
     ),
 }
 EXPECTED_BODY = (
@@ -125,7 +130,7 @@ async def test_stats_match_the_hand_computed_table(history_app):
     assert reply.body == EXPECTED_BODY
     assert [(a.label, a.key) for a in reply.actions] == [
         ("Practise HTTP", "topic:http:0"),
-        ("Practise Caching", "topic:caching:0"),
+        ("Practise Transactions", "topic:transactions:0"),
         ("Practise Indexes", "topic:indexing:0"),
     ]
 
@@ -140,7 +145,7 @@ async def test_the_day_after_without_practice_the_streak_waits_for_today(history
 
 async def test_chart_is_a_png_of_the_right_size_with_the_right_totals(history_app):
     reply = await history_app.progress.chart(ANA)
-    assert reply.body == "Last 12 weeks: **20** reviews on **16** days.\nNext 30 days: **6** questions due."
+    assert reply.body == "Last 12 weeks: **20** reviews on **16** days.\nNext 30 days: **5** questions due."
     (png,) = reply.files
     assert png.filename == "progress.png" and png.data.startswith(b"\x89PNG\r\n\x1a\n")
     pixels = imread(io.BytesIO(png.data), format="png")
@@ -158,6 +163,8 @@ async def test_a_weak_topic_button_serves_that_topic(history_app):
     # Due reviews first: S (caching) is the only due card on that topic.
     served = await history_app.buttons.press(ANA, "topic:caching:0")
     assert served.kind == "question" and served.footer.endswith("· sd-a")
+    revealed = await history_app.buttons.press(ANA, key(served, "reveal"))
+    await history_app.buttons.press(ANA, key(revealed, "grade", GOOD))
     served = await history_app.buttons.press(ANA, "topic:caching:0")
     assert served.kind == "info" and "Caching" in served.body
     with pytest.raises(InvalidInput):

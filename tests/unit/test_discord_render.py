@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import discord
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from bot.adapters.discord import render
 from bot.core.actions import ActionKey
 from bot.core.replies import Action, Field, File, Reply, question_reply, reveal_reply
+from bot.core.scheduling import Rating
 from tests.factories import question
 
 
@@ -24,8 +26,8 @@ def test_a_question_renders_as_an_embed_with_persistent_buttons():
     assert view is not None and view.timeout is None
     buttons = view.children
     assert all(isinstance(b, render.ActionButton) for b in buttons)
-    assert [b.custom_id for b in buttons] == ["ipb:reveal:db-a:3", "ipb:answer:db-a:3"]
-    assert [b.item.label for b in buttons] == ["Reveal key points", "Write an answer"]
+    assert [b.custom_id for b in buttons] == ["ipb:reveal:db-a:3", "ipb:answer:db-a:3", "ipb:skip:db-a:3"]
+    assert [b.item.label for b in buttons] == ["Reveal key points", "Write an answer", "Skip"]
     assert buttons[0].item.style is discord.ButtonStyle.primary
     assert buttons[0].template.fullmatch(buttons[0].custom_id)["key"] == "reveal:db-a:3"
 
@@ -34,13 +36,26 @@ def test_grade_buttons_carry_their_rating_style_and_meaning():
     reply = reveal_reply(question("db-a"), 2)
     embed, view = render.render(reply)
     keys = [ActionKey.parse(b.custom_id.removeprefix("ipb:")) for b in view.children]
-    assert [k.rating for k in keys] == [1, 2, 3, 4] and {k.version for k in keys} == {2}
-    assert [b.item.style for b in view.children] == [
+    assert [k.verb for k in keys] == ["grade"] * 4 + ["skip"]
+    assert [k.rating for k in keys[:4]] == [1, 2, 3, 4] and {k.version for k in keys} == {2}
+    assert [b.item.style for b in view.children[:4]] == [
         discord.ButtonStyle.danger, discord.ButtonStyle.secondary, discord.ButtonStyle.primary, discord.ButtonStyle.success,
     ]  # fmt: skip
     hints = embed.fields[-1]
     assert hints.name == render.HINTS_FIELD
     assert "**Missed it**: missed the key points" in hints.value
+
+
+def test_grade_buttons_show_the_interval_each_grade_gives():
+    intervals = {Rating.AGAIN: 1, Rating.HARD: 2, Rating.GOOD: 4, Rating.EASY: 130}
+    reply = reveal_reply(question("db-a"), 2, intervals, date(2026, 3, 2))
+    embed, view = render.render(reply)
+    assert [b.item.label for b in view.children] == [
+        "Missed it · 1d", "Partial · 2d", "Solid · 4d", "Could teach it · 4mo", "Skip",
+    ]  # fmt: skip
+    assert "**Solid · 4d**: a solid answer that hit the key points; back on Fri 06 Mar 2026 (in 4 days)" in (
+        embed.fields[-1].value
+    )
 
 
 def test_every_limit_is_respected_and_cuts_end_in_an_ellipsis():
@@ -101,6 +116,7 @@ def test_message_payload_is_the_rest_body_with_no_mentions_allowed():
     assert [(c["type"], c["custom_id"]) for c in row["components"]] == [
         (2, "ipb:reveal:db-a:0"),
         (2, "ipb:answer:db-a:0"),
+        (2, "ipb:skip:db-a:0"),
     ]
     json.dumps(payload)  # serialisable as is
 

@@ -74,9 +74,32 @@ def test_fuzz_on_varies_long_intervals_within_a_few_days():
     fuzzed, plain = Scheduler(fuzz=True), Scheduler(fuzz=False)
     schedule = Schedule(state=2, step=None, stability=60.0, difficulty=5.0, due=date(2026, 3, 1), last_review=date(2026, 1, 1))
     base = plain.review(schedule, Rating.GOOD, date(2026, 3, 1)).scheduled_days
-    seen = {fuzzed.review(schedule, Rating.GOOD, date(2026, 3, 1)).scheduled_days for _ in range(200)}
+    seen = {fuzzed.review(schedule, Rating.GOOD, date(2026, 3, 1), seed=f"card:{i}").scheduled_days for i in range(200)}
     assert len(seen) > 1
     assert all(abs(days - base) <= max(3, base * 0.1) for days in seen)
+
+
+def test_fuzz_is_drawn_from_the_seed_so_a_preview_is_what_the_grade_gives():
+    s = Scheduler(fuzz=True)
+    schedule = Schedule(state=2, step=None, stability=60.0, difficulty=5.0, due=date(2026, 3, 1), last_review=date(2026, 1, 1))
+    day = date(2026, 3, 1)
+    for seed in ("1:db-a:3", "1:db-a:4", "2:db-a:3"):
+        shown = s.preview(schedule, day, seed=seed)
+        assert shown == {r: s.review(schedule, r, day, seed=seed).scheduled_days for r in Rating}
+        assert shown == s.preview(schedule, day, seed=seed)  # the same every time
+
+
+def test_fuzzed_intervals_stay_within_the_range_fsrs_itself_draws_from():
+    """Our seeded fuzz and fsrs's own (random) fuzz cover the same intervals."""
+    schedule = Schedule(state=2, step=None, stability=30.0, difficulty=5.0, due=date(2026, 3, 1), last_review=date(2026, 2, 1))
+    ours = Scheduler(fuzz=True)
+    theirs = fsrs.Scheduler(desired_retention=0.9, learning_steps=(), relearning_steps=(), enable_fuzzing=True)
+    card = fsrs.Card(card_id=1, state=fsrs.State.Review, step=None, stability=30.0, difficulty=5.0,
+                     due=datetime(2026, 3, 1, tzinfo=timezone.utc), last_review=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    theirs_seen = {(theirs.review_card(card, fsrs.Rating.Good, at)[0].due - at).days for _ in range(2000)}
+    ours_seen = {ours.review(schedule, Rating.GOOD, date(2026, 3, 1), seed=str(i)).scheduled_days for i in range(2000)}
+    assert ours_seen == theirs_seen and len(ours_seen) > 2
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def test_question_renders_header_prompt_fields_buttons_and_footer():
     assert rendered[1]["text"]["text"] == q.prompt
     assert any(f["text"] == "*Level*\nMid" for f in rendered[2]["fields"])
     ids = [b["action_id"] for b in buttons(rendered)]
-    assert ids == ["ipb:reveal:db-a:3", "ipb:answer:db-a:3"]
+    assert ids == ["ipb:reveal:db-a:3", "ipb:answer:db-a:3", "ipb:skip:db-a:3"]
     assert buttons(rendered)[0]["style"] == "primary" and "style" not in buttons(rendered)[1]
     assert rendered[-1]["type"] == "context" and "db-a" in rendered[-1]["elements"][0]["text"]
 
