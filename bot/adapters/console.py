@@ -147,7 +147,7 @@ class ConsoleApp:
         self.app = app
         self.practice = app.practice
         self.who = who
-        self.out = console or Console()
+        self.out = console or Console(highlight=False)  # no colouring of numbers and paths in our sentences
         self.read = read
         self.files_dir = files_dir
         self.database = database  # where progress is kept, as the help screen names it
