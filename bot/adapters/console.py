@@ -496,7 +496,8 @@ class ConsoleApp:
         key_points = next((f for f in reveal.fields if f.name == KEY_POINTS), None)
         rest = tuple(f for f in reveal.fields if f is not key_points)
         self.out.print(render(replace(reveal, title="More on this question", body="", fields=rest)))
-        last = render(replace(reveal, fields=(key_points,) if key_points else (), footer=""))
+        points = f"{reveal.body}\n\n{key_points.value}" if key_points else reveal.body
+        last = render(replace(reveal, body=points, fields=(), footer=""))
         if answer:
             room = self.out.height - len(self.out.render_lines(last, pad=False)) - 4
             self.out.print(self._answer_panel(answer, "Your answer", room=room))
