@@ -142,3 +142,12 @@ def test_db_upgrade_says_what_it_did_and_is_repeatable(tmp_path):
 def test_a_bad_setting_is_named(tmp_path):
     result = cli("db", "upgrade", cwd=tmp_path, env={"DAY_ROLLOVER_HOUR": "25"})
     assert result.returncode == 2 and "DAY_ROLLOVER_HOUR" in result.stderr
+
+
+def test_dev_help_lists_its_own_commands_and_the_applications():
+    for spelling in ("help", "--help"):
+        result = subprocess.run([str(ROOT / "dev"), spelling], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        for line in ("  practice [--user NAME]", "  test [pytest args]", "  bench [name]", "  help "):
+            assert line in result.stdout
+        assert "usage: python -m bot" in result.stdout
