@@ -22,22 +22,37 @@ from question_bank.schema import CATEGORIES, LEVELS
 log = logging.getLogger("bot")
 
 
-def _settings():
+def _settings(db: str | None = None):
+    """Settings from the environment; `db` (the terminal's --db) overrides DATABASE_URL. The default
+    database's folder is made here, and a database left in the working directory by older versions
+    is brought over (bot/locations.py)."""
+    from bot import locations
     from bot.settings import Settings
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]).upper()
             print(f"setting {name}: {err['msg']}", file=sys.stderr)
         raise SystemExit(2) from None
+    if db is not None:
+        return settings.model_copy(update={"database_url": locations.database_url_for(db)})
+    if "database_url" not in settings.model_fields_set:
+        try:
+            moved = locations.prepare_default_database(locations.default_database_path())
+        except locations.LocationError as exc:
+            print(f"{exc}. Choose another place with DATABASE_URL (or --db).", file=sys.stderr)
+            raise SystemExit(1) from None
+        if moved:
+            print(moved, file=sys.stderr)
+    return settings
 
 
 def _print_bank_errors(exc: InvalidBank) -> None:
     for err in exc.errors:
         print(err, file=sys.stderr)
-    print(f"{len(exc.errors)} problem(s) found", file=sys.stderr)
+    print(f"{len(exc.errors)} {'problem' if len(exc.errors) == 1 else 'problems'} found", file=sys.stderr)
 
 
 def cmd_bank_validate(args: argparse.Namespace) -> int:
@@ -79,21 +94,33 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _upgrade(url: str) -> None:
+async def _upgrade(url: str) -> tuple[str | None, str | None]:
     from storage.db import create_engine
-    from storage.migrate import upgrade
+    from storage.migrate import current_revision, upgrade
 
     engine = create_engine(url)
     try:
+        before = await current_revision(engine)
         await upgrade(engine)
+        return before, await current_revision(engine)
     finally:
         await engine.dispose()
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.db import printable_url
+    from storage.models import Base
+
     settings = _settings()
-    asyncio.run(_upgrade(settings.database_url))
-    print("database is up to date")
+    where = printable_url(settings.database_url)
+    before, after = asyncio.run(_upgrade(settings.database_url))
+    if before is None:
+        tables = ", ".join(sorted(Base.metadata.tables))
+        print(f"Created the database at {where} (revision {after}) with the tables {tables}.")
+    elif before != after:
+        print(f"Upgraded the database at {where} from revision {before} to {after}.")
+    else:
+        print(f"The database at {where} is up to date (revision {after}).")
     return 0
 
 
@@ -111,31 +138,47 @@ def cmd_practice(args: argparse.Namespace) -> int:
     from bot.bootstrap import build
     from bot.core.errors import InvalidInput
     from bot.core.practice import LearnerRef, zone
+    from storage.db import BAD_URL, UNUSABLE, create_engine, printable_url, problem
     from storage.migrate import upgrade
+    from storage.models import Learner
 
-    settings = _settings()
+    longest = Learner.__table__.c.platform_user_id.type.length
+    user = args.user.strip()
+    if not user or len(user) > longest:
+        print(f"--user needs a name of 1 to {longest} characters (got {len(user)}).", file=sys.stderr)
+        return 2
+    if args.timezone is not None:
+        try:
+            zone(args.timezone)
+        except InvalidInput as exc:
+            print(exc.message, file=sys.stderr)
+            return 2
+    settings = _settings(args.db)
     try:
-        app = build(settings)
+        engine = create_engine(settings.database_url)
+    except BAD_URL as exc:
+        print(f"Cannot use that database URL: {exc}. Example: postgresql+asyncpg://user:pass@host/db", file=sys.stderr)
+        return 2
+    try:
+        app = build(settings, engine=engine)
     except InvalidBank as exc:
         _print_bank_errors(exc)
         return 2
-    timezone_name = args.timezone or _local_zone(settings.default_timezone)
-    try:
-        zone(timezone_name)
-    except InvalidInput as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
-    who = LearnerRef("console", args.user, display_name=args.user)
+    who = LearnerRef("console", user, display_name=user)
 
     async def setup() -> None:
         await upgrade(app.engine)  # the embedded default: the database sets itself up
-        if args.timezone:  # the learner's choice
-            await app.practice.set_timezone(who, timezone_name)
-        else:  # this machine's zone: only for a learner without one (never over a linked learner's choice)
-            await app.practice.adopt_timezone(who, timezone_name)
+        if args.timezone is not None:  # only an explicit choice replaces a zone the learner chose
+            await app.practice.set_timezone(who, args.timezone)
+        else:
+            await app.practice.adopt_timezone(who, _local_zone(settings.default_timezone))
 
+    where = printable_url(settings.database_url)
     try:
-        return ConsoleApp(app, who).run(setup)
+        return ConsoleApp(app, who, files_dir=Path(args.save_to), database=where).run(setup)
+    except UNUSABLE as exc:  # unreachable, refused, unwritable: one line, no traceback
+        print(f"Cannot use the database {where}: {problem(exc)}. Choose another with --db or DATABASE_URL.", file=sys.stderr)
+        return 1
     finally:
         asyncio.run(app.engine.dispose())
 
@@ -263,7 +306,11 @@ def parser() -> argparse.ArgumentParser:
 
     practice = sub.add_parser("practice", help="practise in the terminal (no tokens needed)")
     practice.add_argument("--user", default=getpass.getuser(), help="whose progress to use (default: you)")
-    practice.add_argument("--timezone", help="IANA timezone for your study day (default: this machine's)")
+    practice.add_argument(
+        "--timezone", help="IANA timezone for your study day (default: the one you chose before, else this machine's)"
+    )
+    practice.add_argument("--db", help="database file or URL (default: DATABASE_URL, else your data folder)")
+    practice.add_argument("--save-to", default=".", help="folder for the chart and data export (default: here)")
     practice.set_defaults(func=cmd_practice)
 
     discord_cmd = sub.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")

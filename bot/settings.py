@@ -13,11 +13,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot import locations
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
-    database_url: str = Field(default="sqlite+aiosqlite:///./interview_bot.db", alias="DATABASE_URL")
+    # Default: a SQLite file in the user's data folder (bot/locations.py), the same from any directory.
+    database_url: str = Field(
+        default_factory=lambda: locations.sqlite_url(locations.default_database_path()), alias="DATABASE_URL"
+    )
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 BUSY_TIMEOUT_MS = 5000
+# What create_engine raises for a URL it cannot use (unparsable, a driver not installed, :memory:).
+BAD_URL = (ArgumentError, ImportError, ValueError)
+# What using a database raises when it cannot be reached or opened (refused, unknown host, bad
+# password, an unwritable SQLite path).
+UNUSABLE = (SQLAlchemyError, OSError, asyncpg.PostgresError)
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def printable_url(url: str) -> str:
+    """A database URL fit to show: the password hidden, a SQLite URL as its file path."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return parsed.database
+    return parsed.render_as_string(hide_password=True)
+
+
+def problem(exc: BaseException) -> str:
+    """The first line of what went wrong with a database, without the SQL or a traceback."""
+    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)
+    return (text.splitlines() or [type(reason).__name__])[0]
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

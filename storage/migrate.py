@@ -59,12 +59,17 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
                 await conn.run_sync(_sqlite_pragma, "foreign_keys=ON")
 
 
-async def pending(engine: AsyncEngine) -> bool:
-    """True when the database is behind the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at; None for an empty database."""
 
     def _current(sync_connection: Any) -> str | None:
         return MigrationContext.configure(sync_connection).get_current_revision()
 
     async with engine.connect() as conn:
-        return await conn.run_sync(_current) != head
+        return await conn.run_sync(_current)
+
+
+async def pending(engine: AsyncEngine) -> bool:
+    """True when the database is behind the newest migration."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return await current_revision(engine) != head

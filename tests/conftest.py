@@ -4,6 +4,7 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +36,18 @@ class FixedClock:
 
     def advance(self, **kwargs: float) -> None:
         self._now += timedelta(**kwargs)
+
+
+def default_database(tmp_path: Path) -> Path:
+    """Where a process started by a test keeps its default SQLite database (see `_data_home`)."""
+    return tmp_path / "xdg-data" / "interview-practice-bot" / "interview_bot.db"
+
+
+@pytest.fixture(autouse=True)
+def _data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user data folder (platformdirs, XDG on Linux) inside the test's own tmp_path: a test, or a
+    process it starts, never writes the real home's practice database."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from typing import Any
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError, InvalidInput, NotAllowed, StaleAction
 from bot.core.practice import LearnerRef, Practice
-from bot.core.replies import Action, File, Reply
+from bot.core.replies import Action, File, Reply, plural
 from storage.repositories import CardRecord, LearnerRecord, Repository
 
 CODE_DIGITS = 6
@@ -157,7 +157,7 @@ class Accounts:
             rows = await repo.export_rows(learner.id)
         document = {"format": EXPORT_FORMAT, "exported_at": now, **rows, "learner": rows["learner"][0]}
         data = json.dumps(document, indent=2, ensure_ascii=False, default=_json_value).encode("utf-8")
-        return export_reply(File("my-data.json", data, EXPORT_DESCRIPTION), rows)
+        return export_reply(File("my-data.json", data, EXPORT_DESCRIPTION, title="your data"), rows)
 
     async def forget_prompt(self, who: LearnerRef) -> Reply:
         """Ask first. The button names the learner (id and creation second), so it deletes only what it
@@ -212,7 +212,7 @@ EXPORT_DESCRIPTION = "Everything stored about you, as JSON"
 
 def _try_again(wait: timedelta) -> str:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
-    return f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    return f"Try again in {plural(minutes, 'minute')}."
 
 
 def too_many_attempts(wait: timedelta) -> str:
@@ -239,10 +239,11 @@ def link_code_reply(code: str) -> Reply:
 def linked_reply(cards: int, reviews: int, shared: int, *, dm_dropped: bool) -> Reply:
     lines = [
         "This account and your other one are now one learner with one schedule.",
-        f"Brought over: {cards} question(s) and {reviews} review(s); every review is kept.",
+        f"Brought over: {plural(cards, 'question')} and {plural(reviews, 'review')}; every review is kept.",
     ]
     if shared:
-        lines.append(f"{shared} question(s) were on both: the schedule reviewed most recently is kept.")
+        were = "was" if shared == 1 else "were"
+        lines.append(f"{plural(shared, 'question')} {were} on both: the schedule reviewed most recently is kept.")
     if dm_dropped:
         lines.append("You had a daily question on both accounts; the one set up from this account is stopped.")
     return Reply(title="Accounts linked", body="\n".join(lines), kind="info")
@@ -250,8 +251,8 @@ def linked_reply(cards: int, reviews: int, shared: int, *, dm_dropped: bool) -> 
 
 def export_reply(file: File, rows: dict[str, list[dict[str, Any]]]) -> Reply:
     body = (
-        f"{len(rows['cards'])} question(s), {len(rows['reviews'])} review(s), "
-        f"{len(rows['identities'])} linked account(s), {len(rows['subscriptions'])} daily question(s).\n"
+        f"{plural(len(rows['cards']), 'question')}, {plural(len(rows['reviews']), 'review')}, "
+        f"{plural(len(rows['identities']), 'linked account')}, {plural(len(rows['subscriptions']), 'daily question')}.\n"
         "The file includes the answers you wrote: keep it somewhere private."
     )
     return Reply(title="Your data", body=body, files=(file,), kind="info")
@@ -272,8 +273,8 @@ def forget_prompt_reply(key: str) -> Reply:
 
 def forgotten_reply(deleted: dict[str, int]) -> Reply:
     body = (
-        f"Deleted {deleted['reviews']} review(s), {deleted['cards']} question(s), "
-        f"{deleted['learners']} account(s) and {deleted['push_targets']} daily question(s). "
+        f"Deleted {plural(deleted['reviews'], 'review')}, {plural(deleted['cards'], 'question')}, "
+        f"{plural(deleted['learners'], 'account')} and {plural(deleted['push_targets'], 'daily question')}. "
         "Nothing about you is stored any more; using the bot again starts afresh."
     )
     if deleted.get("slack_installs"):

@@ -52,6 +52,7 @@ def render_png(data: ChartData) -> bytes:
 def _heatmap(ax: Any, data: ChartData) -> None:
     import numpy as np
     from matplotlib.colors import LinearSegmentedColormap
+    from matplotlib.patches import Rectangle
 
     grid = np.full((7, data.weeks), np.nan)  # rows Monday..Sunday, columns weeks; future days stay empty
     for offset in range((data.today - data.first_day).days + 1):
@@ -63,18 +64,42 @@ def _heatmap(ax: Any, data: ChartData) -> None:
     ax.set_aspect("equal")
     ax.invert_yaxis()
     ax.set_yticks([0.5, 2.5, 4.5], ["Mon", "Wed", "Fri"])
-    months = [
-        (week, start.strftime("%b"))
-        for week in range(data.weeks)
-        # a month is named at its first Monday; the first column too, unless that is a week away
-        if (start := data.first_day + timedelta(weeks=week)).day <= 7 or (week == 0 and start.day <= 21)
-    ]
+    months = month_labels(data)
     ax.set_xticks([week + 0.5 for week, _ in months], [label for _, label in months])
+    for tick in ax.get_xticklabels()[-1:]:
+        tick.set_fontweight("bold")  # the current month
+    levels = legend_levels(top)
+    ax.legend(
+        [Rectangle((0, 0), 1, 1, facecolor=cmap(level / top), edgecolor="none") for level in levels],
+        [str(level) for level in levels],
+        title="Reviews\na day", loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False,
+        handlelength=1.0, handleheight=1.0, handletextpad=0.5, fontsize="small", title_fontsize="small",
+        alignment="left",
+    )  # fmt: skip
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)
     reviews, days = data.heatmap_total()
     ax.set_title(f"Reviews per day, last {data.weeks} weeks: {reviews} reviews on {days} days", loc="left")
+
+
+def month_labels(data: ChartData) -> list[tuple[int, str]]:
+    """(week column, month name) under the heatmap: each month at its first Monday, the first column
+    too unless that is a week away, and always the current month (at the column holding its 1st)."""
+    months = {
+        week: start.strftime("%b")
+        for week in range(data.weeks)
+        if (start := data.first_day + timedelta(weeks=week)).day <= 7 or (week == 0 and start.day <= 21)
+    }
+    current = data.today.strftime("%b")
+    if current not in months.values():
+        months[max(0, (data.today.replace(day=1) - data.first_day).days // 7)] = current
+    return sorted(months.items())
+
+
+def legend_levels(top: float) -> list[int]:
+    """The review counts the colour legend shows: 0, the busiest day, and up to two steps between."""
+    return sorted({0, round(top / 3), round(2 * top / 3), round(top)})
 
 
 def _forecast(ax: Any, data: ChartData) -> None:

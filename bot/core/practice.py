@@ -296,10 +296,32 @@ class Practice:
             q = self._question(await self.catalog.view(repo, tenant), action.question_id)
             learner = await self.learner(repo, who)
             if text:
-                card = await repo.card(learner.id, q.id)
-                if card is None or not await repo.save_draft(card.id, action.version, text):
-                    raise StaleAction("this question was graded since; ask for it again to answer")
+                await self._keep_draft(repo, learner, q, action.version, text)
             return await self._reveal(repo, learner, q, action.version)
+
+    async def save_draft(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
+        """Keep a half-written answer without revealing anything (the learner stopped writing); the
+        grade stores it. Past the limit, the first MAX_ANSWER_CHARS characters are kept and the reply says so."""
+        action = ActionKey.parse(key)
+        text = text.strip()
+        async with self.store.transaction() as repo:
+            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
+            learner = await self.learner(repo, who)
+            await self._keep_draft(repo, learner, q, action.version, text[:MAX_ANSWER_CHARS])
+        return replies.draft_saved_reply(min(len(text), MAX_ANSWER_CHARS), len(text))
+
+    async def draft(self, who: LearnerRef, question_id: str) -> str | None:
+        """The answer the learner wrote for this question and has not graded yet, if any."""
+        async with self.store.transaction() as repo:
+            learner = await repo.learner(who.platform, who.user_id, who.workspace)
+            card = await repo.card(learner.id, question_id) if learner is not None else None
+        return card.draft_answer if card is not None else None
+
+    @staticmethod
+    async def _keep_draft(repo: Repository, learner: LearnerRecord, q: Question, version: int, text: str) -> None:
+        card = await repo.card(learner.id, q.id)
+        if card is None or not await repo.save_draft(card.id, version, text):
+            raise StaleAction("this question was graded since; ask for it again to answer")
 
     async def grade(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
         action = ActionKey.parse(key)

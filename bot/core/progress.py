@@ -225,7 +225,7 @@ class Progress:
                 forecast[(due - today).days] += 1
         data = charts.ChartData(today=today, first_day=first_day, reviews=reviews, forecast=tuple(forecast))
         png = await asyncio.to_thread(charts.render_png, data)  # CPU-bound: keep the event loop free
-        return progress_replies.chart_reply(data, File("progress.png", png, progress_replies.chart_description()))
+        return progress_replies.chart_reply(data, File("progress.png", png, progress_replies.chart_description(), title="your chart"))
 
     async def leaderboard(self, who: LearnerRef, tenant: str, period: str = "week") -> Reply:
         """Ranked by days practised, then reviews done (never by self-grades), within one tenant."""
@@ -249,6 +249,11 @@ class Progress:
         return progress_replies.leaderboard_reply(
             period, entries, learners=len(rows), opted_out=learner.leaderboard_opt_out
         )
+
+    async def leaderboard_opt_out(self, who: LearnerRef) -> bool:
+        """Whether the learner is hidden from leaderboards now."""
+        async with self.practice.store.transaction() as repo:
+            return (await self.practice.learner(repo, who)).leaderboard_opt_out
 
     async def set_leaderboard_opt_out(self, who: LearnerRef, opted_out: bool) -> Reply:
         async with self.practice.store.transaction() as repo:

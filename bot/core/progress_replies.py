@@ -93,7 +93,7 @@ def stats_reply(s: StatsSnapshot) -> Reply:
     lines = [streak_text(s.streak)]
     lines.append(f"Next review: {when(s.next_due, s.today)}" if s.next_due else "No reviews scheduled yet.")
     if weakest:
-        lines.append("Your weakest topics are below; a button practises one.")
+        lines.append("Your weakest topics are below: choose one to practise it.")
     return Reply(
         title="Your progress",
         body="\n".join(lines),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.actions import ActionKey
 from bot.core.catalog import is_imported
-from bot.core.replies import Action, Field, Reply, category_name
+from bot.core.replies import Action, Field, Reply, category_name, plural
 from question_bank.schema import Question
 
 HOW_TO_CHANGE = "Subscribe again to change it · unsubscribe to stop · snooze to pause for a few days"
@@ -48,7 +48,7 @@ def snoozed_reply(days: int, until: date | None, next_text: str) -> Reply:
     if until is None:
         return Reply(title="Daily question resumed", body=f"Next one: **{next_text}**.", kind="info")
     body = (
-        f"No daily question for {days} day(s), until {until:%a %d %b}. Your cards and schedule are untouched.\n"
+        f"No daily question for {plural(days, 'day')}, until {until:%a %d %b}. Your cards and schedule are untouched.\n"
         f"Next one: **{next_text}**."
     )
     return Reply(title="Daily question snoozed", body=body, footer="Snooze 0 days to resume now", kind="info")
@@ -66,7 +66,7 @@ def qotd_set_reply(local_time: str, zone_name: str, next_text: str, *, updated: 
 def qotd_off_reply(stopped: int) -> Reply:
     if stopped == 0:
         return Reply(title="Nothing to turn off", body="No question of the day is set up here.", kind="info")
-    return Reply(title="Question of the day off", body=f"Stopped in {stopped} channel(s).", kind="info")
+    return Reply(title="Question of the day off", body=f"Stopped in {plural(stopped, 'channel')}.", kind="info")
 
 
 def with_notice(reply: Reply, notice: str) -> Reply:

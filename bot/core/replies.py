@@ -40,6 +40,7 @@ class File:
     filename: str
     data: bytes
     description: str = ""
+    title: str = ""  # what it is, in a sentence: "Saved your chart to ..."
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,11 @@ RATING_LABELS = {
 }
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 day', '3 days'; `words` for an irregular plural."""
+    return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
+
+
 def category_name(category: str) -> str:
     return CATEGORY_NAMES.get(category, category)
 
@@ -96,10 +102,6 @@ def interval_text(days: int) -> str:
     if days < 365:
         return f"{round(days / 30.4)}mo"
     return f"{days / 365:.1f}y"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def review_status(overdue_days: int, *, skipped: bool) -> str:
@@ -183,6 +185,13 @@ def reveal_reply(q: Question, version: int, intervals: Mapping[Rating, int] | No
         kind="reveal",
         imported=is_imported(q.id),
     )
+
+
+def draft_saved_reply(kept: int, written: int) -> Reply:
+    body = f"Your answer so far ({plural(kept, 'character')}) is kept with this question for when you grade it."
+    if kept < written:
+        body += f" It had {written:,} characters; the first {kept:,} were kept (the limit)."
+    return Reply(title="Draft saved", body=body, kind="info")
 
 
 def grade_actions(
@@ -313,7 +322,7 @@ def upload_note(filenames: list[str], limit: int) -> str:
 
 def error_reply(exc: DomainError | InvalidBank) -> Reply:
     if isinstance(exc, StaleAction):
-        body = f"That button is out of date ({exc.reason}). Nothing was changed."
+        body = f"That choice is out of date ({exc.reason}). Nothing was changed."
         return Reply(title="Nothing changed", body=body, kind="error")
     if isinstance(exc, UnknownQuestion):
         return Reply(title="Question not found", body=f"There is no question `{exc.question_id}` here.", kind="error")
@@ -324,5 +333,5 @@ def error_reply(exc: DomainError | InvalidBank) -> Reply:
     if isinstance(exc, InvalidBank):
         listed = "\n".join(f"• {e}" for e in exc.errors[:20])
         more = f"\n…and {len(exc.errors) - 20} more" if len(exc.errors) > 20 else ""
-        return Reply(title=f"{len(exc.errors)} problem(s) in the questions", body=listed + more, kind="error")
+        return Reply(title=f"{plural(len(exc.errors), 'problem')} in the questions", body=listed + more, kind="error")
     return Reply(title="Something went wrong", body="Nothing was changed. Please try again.", kind="error")

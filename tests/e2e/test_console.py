@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 
+import pytest
 from matplotlib.image import imread
 from rich.console import Console
 
@@ -36,15 +37,17 @@ class Script:
 
 
 def run(
-    tmp_path, clock, lines, *, bank: Bank | None = None, end: type[BaseException] = EOFError, user: str = "tester"
-) -> str:
+    tmp_path, clock, lines, *, bank: Bank | None = None, end: type[BaseException] = EOFError, user: str = "tester",
+    status: int = 0,
+) -> str:  # fmt: skip
     engine = engine_for_tests(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
     app = make_app(engine, bank or small_bank(), clock)
     out = io.StringIO()
     console = ConsoleApp(
-        app, LearnerRef("console", user), console=Console(file=out, width=100), read=Script(lines, end), files_dir=tmp_path
-    )
-    assert console.run(lambda: upgrade(engine)) == 0
+        app, LearnerRef("console", user), console=Console(file=out, width=100), read=Script(lines, end),
+        files_dir=tmp_path, pending_input=lambda: False,
+    )  # fmt: skip
+    assert console.run(lambda: upgrade(engine)) == status
     return out.getvalue()
 
 
@@ -67,12 +70,12 @@ def test_progress_is_there_after_quitting_and_coming_back(tmp_path, clock):
 
 def test_ctrl_d_and_ctrl_c_leave_gracefully(tmp_path, clock):
     assert "Bye! Your progress is saved." in run(tmp_path, clock, ["2"], end=EOFError)
-    assert "Bye! Your progress is saved." in run(tmp_path, clock, ["2", ""], end=KeyboardInterrupt)
+    assert "Bye! Your progress is saved." in run(tmp_path, clock, ["2", ""], end=KeyboardInterrupt, status=130)
 
 
 def test_unknown_commands_and_bad_grades_are_explained(tmp_path, clock):
     text = run(tmp_path, clock, ["dance", "2", "", "9", "3", "m", "q"])
-    assert "Unknown command 'dance'" in text
+    assert "Unknown choice 'dance'" in text
     assert "Please type 1, 2, 3 or 4" in text and "Recorded: Solid" in text
 
 
@@ -138,3 +141,107 @@ def test_forget_me_asks_first_then_deletes_everything(tmp_path, clock):
 def test_leaderboard_opt_out(tmp_path, clock):
     text = run(tmp_path, clock, ["o", "y", "o", "n", "q"])
     assert "Hidden from leaderboards" in text and "Back on the leaderboards" in text
+
+
+def exported(tmp_path, clock, user: str = "tester") -> dict:
+    run(tmp_path, clock, ["e", "q"], user=user)
+    return json.loads((tmp_path / "my-data.json").read_text())
+
+
+QUIT_AT = {
+    "menu": ([], "Choose ["),
+    "question": (["2"], "w write an answer"),
+    "grade": (["2", ""], "Grade yourself"),
+    "next question": (["2", "", "3"], "Enter next question"),
+    "level": (["v"], "Level ["),
+    "leaderboard opt-out": (["o"], "Hide your name from leaderboards?"),
+    "link": (["l"], "Enter the code"),
+    "forget me": (["2", "", "3", "m", "f"], "Type 'delete'"),
+    "weakest topic": (["2", "", "1", "m", "s"], "Practise a topic"),
+    "answer too long": (["2", "w", "x" * 4100, ""], "t keep the first 4,000 characters"),
+}
+
+
+@pytest.mark.parametrize("where", QUIT_AT)
+def test_q_quits_at_every_prompt(tmp_path, clock, where):
+    lines, prompt = QUIT_AT[where]
+    script = Script([*lines, "q", "never read"])
+    engine = engine_for_tests(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
+    out = io.StringIO()
+    console = ConsoleApp(
+        make_app(engine, small_bank(), clock), LearnerRef("console", "tester"), console=Console(file=out, width=100),
+        read=script, files_dir=tmp_path, pending_input=lambda: False,
+    )  # fmt: skip
+    assert console.run(lambda: upgrade(engine)) == 0
+    assert script.prompts[-1].lstrip().startswith(prompt) and script.lines == ["never read"]
+    assert out.getvalue().rstrip().endswith("Bye! Your progress is saved.")
+
+
+def test_enter_at_the_menu_picks_nothing_and_h_is_a_help_screen(tmp_path, clock):
+    text = run(tmp_path, clock, ["", "h", "q"])
+    assert "Type a number or a letter from the menu (h for help)." in text
+    assert "New question" not in text
+    assert "h help" in text and "Help" in text and "Ctrl-D or Ctrl-C while writing keeps" in text
+    assert f"charts and exports: {tmp_path}" in text
+
+
+def test_a_level_filter_keeps_to_one_level(tmp_path, clock):
+    bank = Bank(tuple(question(f"db-{level}", level=level) for level in ("junior", "senior", "staff")))
+    text = run(tmp_path, clock, ["v", "guru", "v", "senior", "2", "m", "q"], bank=bank)
+    assert "Unknown level 'guru'. Choose one of: junior, mid, senior, staff." in text
+    assert "Questions from now on: senior level." in text and "v level: senior questions only" in text
+    assert "Question db-senior" in text and "Question db-junior" not in text and "Question db-staff" not in text
+
+
+def test_the_opt_out_prompt_shows_the_setting_and_takes_only_yes_or_no(tmp_path, clock):
+    text = run(tmp_path, clock, ["o", "maybe", "y", "o", "n", "q"])
+    first, second = text.split("Hidden from leaderboards")
+    assert "Leaderboards currently show your name." in first
+    assert "Please answer y (hide it) or n (show it)." in first
+    assert "Leaderboards currently hide your name." in second and "Back on the leaderboards" in second
+
+
+def test_a_session_summary_on_quitting(tmp_path, clock):
+    text = run(tmp_path, clock, ["2", "", "1", "", "", "3", "m", "q"])
+    assert "This session: 2 questions reviewed · 2 new · 1 recalled (Solid or better)" in " ".join(text.split())
+    assert "No grades this session" in run(tmp_path, clock, ["q"])
+
+
+def test_a_draft_is_kept_on_ctrl_d_and_offered_when_the_question_comes_back(tmp_path, clock):
+    text = run(tmp_path, clock, ["2", "w", "my half answer", "on two lines"], end=EOFError)
+    assert "Draft saved" in text and "(27 characters)" in text
+    text = run(tmp_path, clock, ["2", "", "3", "q"])  # a question shown and not graded is still current
+    assert "Your saved draft" in text and "my half answer" in text
+    assert "Your answer" in text.split("Your saved draft")[1]
+    assert [r["answer_text"] for r in exported(tmp_path, clock)["reviews"]] == ["my half answer\non two lines"]
+
+
+def test_a_too_long_answer_is_kept_to_its_first_part_by_choice(tmp_path, clock):
+    answer = "first paragraph\n" + "y" * 4500  # (a blank line inside a paste: test_console_pty)
+    text = run(tmp_path, clock, ["2", "w", *answer.split("\n"), "", "x", "t", "3", "q"])
+    assert "Your answer is 4,516 characters; an answer holds at most 4,000." in " ".join(text.split())
+    assert "Unknown choice 'x'" in text and "Recorded: Solid" in text
+    assert [r["answer_text"] for r in exported(tmp_path, clock)["reviews"]] == [answer[:4000]]
+
+
+def test_a_too_long_answer_can_be_edited(tmp_path, clock, monkeypatch):
+    monkeypatch.setenv("EDITOR", "truncate -s 120")  # a real program that edits the file in place
+    monkeypatch.delenv("VISUAL", raising=False)
+    text = run(tmp_path, clock, ["2", "w", "z" * 5000, "", "e", "3", "q"])
+    assert "5,000 characters" in text and "Recorded: Solid" in text
+    assert [r["answer_text"] for r in exported(tmp_path, clock)["reviews"]] == ["z" * 120]
+
+
+def test_quitting_over_the_limit_keeps_the_first_part_as_a_draft(tmp_path, clock):
+    text = run(tmp_path, clock, ["2", "w", "w" * 4100, "", "q"])
+    assert "Draft saved" in text and "the first 4,000 were kept" in text
+
+
+def test_skip_undo_and_the_interval_each_grade_gives(tmp_path, clock):
+    text = run(tmp_path, clock, ["2", "k", "", "k", "", "3", "u", "4", "", "", "1", "m", "s", "q"])
+    assert text.count("Skipped") == 2  # from the question, then from the grade prompt
+    assert re.search(r"1 Missed it · \d+d +2 Partial · \d+d +3 Solid · \d+d +4 Could teach it · \d+d", text)
+    assert "Recorded: Solid" in text and "Your Solid grade is taken back" in text
+    assert "Recorded: Could teach it" in text and "Recorded: Missed it" in text
+    assert re.search(r"Reviews +2 \(2 today\)", text)  # the undone grade is gone
+    assert "This session: 2 questions reviewed · 2 new · 1 recalled" in " ".join(text.split())

@@ -23,6 +23,7 @@ from storage.db import engine_for_tests
 from storage.migrate import upgrade
 from storage.models import Card, CustomQuestion, Learner, PushTarget, Review
 from tests.e2e.test_cli import ROOT, cli
+from tests.conftest import default_database
 from tests.factories import small_bank
 from tests.fakes.discord_api import (
     CALLBACK,
@@ -299,7 +300,7 @@ async def test_a_bad_bank_file_lists_its_problems_and_stores_nothing(running, ap
     standin = running.standin
     upload = attachment_option(standin.host_attachment("bad.yaml", b"schema_version: 1\nquestions:\n  - id: X Y\n"))
     shown = await interact(standin, slash("bank import", ALICE, permissions=MANAGE_GUILD, file=upload))
-    assert "problem(s)" in embed(shown)["title"] and "bad.yaml:3" in embed(shown)["description"]
+    assert "problems" in embed(shown)["title"] and "bad.yaml:3" in embed(shown)["description"]
     assert await count(app, CustomQuestion) == 0
 
 
@@ -447,7 +448,7 @@ def test_the_cli_names_a_missing_token(tmp_path):
     result = cli("discord", cwd=tmp_path, env={"DISCORD_TOKEN": ""})
     assert result.returncode == 2
     assert "DISCORD_TOKEN is not set" in result.stderr and "Developer Portal" in result.stderr
-    assert not (tmp_path / "interview_bot.db").exists()
+    assert not default_database(tmp_path).exists()
 
 
 async def test_review_with_nothing_due_says_when_the_next_one_is(running, app):
@@ -593,7 +594,7 @@ async def test_the_discord_process_answers_commands_and_stops_cleanly_on_sigterm
         if process.returncode is None:
             process.kill()
     assert process.returncode == 0, stderr.decode()
-    assert (tmp_path / "interview_bot.db").exists()
+    assert default_database(tmp_path).exists()
 
 
 async def test_the_sync_process_publishes_the_commands_then_exits(standin, tmp_path):

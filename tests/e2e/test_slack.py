@@ -446,7 +446,7 @@ async def test_a_broken_yaml_file_lists_its_problems_and_stores_nothing(harness,
     shared = harness.slack.add_file("bad.yaml", b"schema_version: 1\nquestions:\n  - id: Not A Slug\n", user=ADMIN)
     await harness.send(event_callback(dm_message("", user=ADMIN, files=[shared])))
     (posted,) = await harness.slack.wait_for("chat.postMessage")
-    assert "problem(s) in the questions" in json.dumps(posted.args["blocks"])
+    assert "problems in the questions" in json.dumps(posted.args["blocks"])
     assert await rows(engine, CustomQuestion) == 0
 
 

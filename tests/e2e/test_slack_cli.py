@@ -7,6 +7,7 @@ import sys
 
 import aiohttp
 
+from tests.conftest import default_database
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.slack_requests import deliver, dm_message, event_callback
 from tests.slack_process import clean_env, slack_process
@@ -37,4 +38,4 @@ async def test_slack_serves_http_health_and_events_then_stops_on_sigterm(tmp_pat
         err = bot.log()
         assert bot.proc.returncode == 0, err
         assert SECRET not in err and slack.bot_token not in err
-        assert (tmp_path / "interview_bot.db").exists()
+        assert default_database(tmp_path).exists()

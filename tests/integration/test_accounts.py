@@ -99,7 +99,7 @@ async def test_linking_makes_one_learner_with_one_schedule(app, engine, clock):
     code = code_of(await app.accounts.link_code(ANA_DISCORD))
     linked = await app.accounts.link(ANA_SLACK, f" {code[:3]} {code[3:]} ")  # spaces are forgiven
     assert linked.title == "Accounts linked"
-    assert "Brought over: 1 question(s) and 1 review(s)" in linked.body
+    assert "Brought over: 1 question and 1 review" in linked.body
     discord_id = await learner_id(engine, ANA_DISCORD)
     (slack,) = await rows(engine, select(Learner.merged_into).where(Learner.platform == "slack"))
     assert slack.merged_into == discord_id
@@ -272,7 +272,7 @@ async def test_export_holds_everything_about_the_learner(app, engine, clock):
     assert data["subscriptions"][0]["local_time"] == "08:00"
     assert data["reviews"][0]["review_date"] == clock.now().date().isoformat()
     assert "db-c" not in file.data.decode() and "code_hash" not in file.data.decode()
-    assert exported.body.startswith("2 question(s), 2 review(s), 2 linked account(s), 1 daily question(s)")
+    assert exported.body.startswith("2 questions, 2 reviews, 2 linked accounts, 1 daily question")
 
 
 async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(app, engine, clock):
@@ -321,7 +321,7 @@ async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(ap
         await app.buttons.press(BO, button.key)
     gone = await app.buttons.press(ANA_DISCORD, button.key)
     assert gone.title == "Your data is deleted"
-    assert gone.body.startswith("Deleted 2 review(s), 3 question(s), 2 account(s) and 1 daily question(s).")
+    assert gone.body.startswith("Deleted 2 reviews, 3 questions, 2 accounts and 1 daily question.")
     # Everything goes but the wrong code Ana entered: counted by identity hash, it outlives her account.
     assert await counts(engine) == {**before, "link_guesses": before["link_guesses"] + 1}
     authors = await rows(engine, select(PushTarget.created_by).where(PushTarget.kind == "channel"))

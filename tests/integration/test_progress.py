@@ -107,7 +107,7 @@ EXPECTED_BODY = (
     "**Streak:** 13 days · practised today\n"
     "A streak freeze covered Sat 28 Mar, Sat 04 Apr (one missed day a week is forgiven).\n"
     "Next review: Thu 09 Apr 2026 (tomorrow)\n"
-    "Your weakest topics are below; a button practises one."
+    "Your weakest topics are below: choose one to practise it."
 )
 
 
