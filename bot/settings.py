@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     push_lease_seconds: int = Field(default=60, ge=10, le=600, alias="PUSH_LEASE_SECONDS")
     push_poll_seconds: float = Field(default=30.0, gt=0, le=3600, alias="PUSH_POLL_SECONDS")
     discord_api_url: str | None = Field(default=None, alias="DISCORD_API_URL")  # a stand-in's, for tests only
+    # Written-answer feedback: an optional OpenAI-compatible model adds an explanation (off unless both set).
+    llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")  # e.g. http://127.0.0.1:11434/v1
+    llm_model: str | None = Field(default=None, alias="LLM_MODEL")
+    llm_api_key: SecretStr | None = Field(default=None, alias="LLM_API_KEY")
+    llm_timeout: float = Field(default=20.0, gt=0, le=20, alias="LLM_TIMEOUT")  # seconds; then the offline result alone
+    feedback_timeout: float = Field(default=2.0, gt=0, le=10, alias="FEEDBACK_TIMEOUT")  # offline engine, per answer
 
     @field_validator("default_timezone")
     @classmethod

@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import push_replies, replies
 from bot.core.actions import ActionKey
+from bot.core.feedback import Feedback
+from bot.core.feedback import replies as feedback_replies
+from bot.core.feedback.llm import Explainer
 from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
 from bot.core.ports import Clock
@@ -75,12 +78,17 @@ def card_schedule(card: CardRecord) -> Schedule:
 
 
 class Practice:
-    def __init__(self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig):
+    def __init__(
+        self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig,
+        feedback: Feedback | None = None, explainer: Explainer | None = None,
+    ):  # fmt: skip
         self.store = store
         self.catalog = catalog
         self.scheduler = scheduler
         self.clock = clock
         self.config = config
+        self.feedback = feedback  # reads written answers; None: the key points are shown unmarked
+        self.explainer = explainer  # an optional language model's second opinion
 
     # helpers -----------------------------------------------------------------------------------
     async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
@@ -244,20 +252,29 @@ class Practice:
         return replies.reveal_reply(await self._lookup(action.question_id, tenant), action.version)
 
     async def submit_answer(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
-        """Keep the learner's written answer for their grade, then show the key points to compare."""
+        """Keep the learner's written answer for their grade, then show the key points to compare:
+        marked covered (with the words that show it) or missed, and a suggested grade, when the
+        feedback engine could read it in time."""
         action = ActionKey.parse(key)
         text = text.strip()
         if len(text) > MAX_ANSWER_CHARS:
             raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters (yours has {len(text)}).")
+        q = await self._lookup(action.question_id, tenant)
         if not text:
-            return replies.reveal_reply(await self._lookup(action.question_id, tenant), action.version)
+            return replies.reveal_reply(q, action.version)
+        assessment = await self.feedback.assess(q, text) if self.feedback is not None else None
+        suggested = assessment.suggested_grade if assessment is not None else None
+        covered = len(assessment.covered) if assessment is not None else None
         async with self.store.transaction() as repo:
-            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
             learner = await self.learner(repo, who)
             card = await repo.card(learner.id, q.id)
-            if card is None or not await repo.save_draft(card.id, action.version, text):
+            if card is None or not await repo.save_draft(card.id, action.version, text, suggested, covered):
                 raise StaleAction("this question was graded since; ask for it again to answer")
-        return replies.reveal_reply(q, action.version)
+        reveal = replies.reveal_reply(q, action.version)
+        if assessment is None:
+            return reveal
+        explanation = await self.explainer.explain(q, text, assessment) if self.explainer is not None else None
+        return feedback_replies.with_feedback(reveal, q, assessment, explanation)
 
     async def grade(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
         action = ActionKey.parse(key)
@@ -282,9 +299,11 @@ class Practice:
                     scheduled_days=outcome.scheduled_days, idempotency_key=idem_key, answer_text=card.draft_answer,
                     state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
                     due=after.due, lapsed=rating == Rating.AGAIN and card.last_review is not None, tenant=tenant,
+                    suggested_grade=card.draft_suggested_grade, covered_points=card.draft_covered,
                 )  # fmt: skip
                 if await repo.record_review(learner.id, card, review):
-                    return replies.graded_reply(q, rating, after.due, today, category=q.category if q else None)
+                    graded = replies.graded_reply(q, rating, after.due, today, category=q.category if q else None)
+                    return feedback_replies.with_note(graded, self._generous_note(q, card, rating))
                 card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
                 assert card is not None
             previous = await repo.review_by_key(idem_key)
@@ -293,6 +312,13 @@ class Practice:
                     Rating(previous.rating), card.due, today, q.category if q else None
                 )
             raise StaleAction("this card was graded again since these buttons were made")
+
+    @staticmethod
+    def _generous_note(q: Question | None, card: CardRecord, rating: Rating) -> str | None:
+        """Said once, with the grade that earned it (a repeated click does not say it again)."""
+        if q is None or card.draft_suggested_grade is None or card.draft_covered is None:
+            return None
+        return feedback_replies.generous_note(int(rating), card.draft_suggested_grade, card.draft_covered, len(q.key_points))
 
     async def adopt_timezone(self, who: LearnerRef, name: str) -> bool:
         """The platform's idea of the learner's zone (e.g. their Slack profile), used only while they

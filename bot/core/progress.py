@@ -14,11 +14,12 @@ from datetime import date, timedelta
 
 from bot.core import charts, progress_replies
 from bot.core.errors import InvalidInput
+from bot.core.feedback.replies import CALIBRATION_DAYS
 from bot.core.catalog import View
 from bot.core.practice import LearnerRef, Practice, card_schedule
 from bot.core.replies import File, Reply
 from question_bank.schema import CATEGORIES
-from storage.progress import IdentityName
+from storage.progress import Calibration, IdentityName
 from storage.repositories import CardRecord
 
 ONE_DAY = timedelta(days=1)
@@ -93,6 +94,7 @@ class StatsSnapshot:
     topics: tuple[Mastery, ...]  # weakest first
     new_today: int
     new_cap: int
+    calibration: Calibration | None = None  # self-grades against written answers' suggested grades
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class Progress:
             totals = await repo.review_totals(learner.id, today)
             recent = await repo.reviews_per_day(learner.id, first_recent)
             practised = await repo.review_days(learner.id)
+            calibration = await repo.calibration(learner.id, today - timedelta(days=CALIBRATION_DAYS - 1))
         by_category, by_topic = self._mastery(cards, view, today)
         week_end = today + timedelta(days=7)
         return StatsSnapshot(
@@ -157,6 +160,7 @@ class Progress:
             topics=tuple(by_topic),
             new_today=sum(c.introduced_on == today for c in cards),
             new_cap=p.config.daily_new_cap,
+            calibration=calibration,
         )
 
     def _mastery(self, cards: list[CardRecord], view: View, today: date) -> tuple[dict[str, Mastery], list[Mastery]]:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from bot.core.feedback import Assessment
     from bot.core.feedback.llm import Explanation
 
+CALIBRATION_FIELD = "Self-grades vs written answers"
+CALIBRATION_DAYS = 30  # study days the calibration line looks back
 KEY_POINTS_FIELD = "Key points"  # the reveal's plain checklist, replaced by the marked one
 SUGGESTED_MARK = "★"
 QUOTE_CHARS = 110
@@ -98,7 +100,11 @@ def with_feedback(reveal: Reply, q: Question, a: Assessment, explanation: Explan
     fields = [f for f in reveal.fields if f.name != KEY_POINTS_FIELD]
     extra = []
     if explanation is not None:
-        extra.append(Field("A second opinion (language model)", explanation.text, inline=False))
+        found = "".join(
+            f"\n✅ {q.key_points[i].text}: {_quote(quote)}" for i, quote in sorted(explanation.also_covered.items())
+        )
+        model_text = f"{explanation.text}\n**It also found:**{found}" if found else explanation.text
+        extra.append(Field("A second opinion (language model)", model_text, inline=False))
         if explanation.follow_up:
             extra.append(Field("Try this follow-up", explanation.follow_up, inline=False))
     return replace(
@@ -127,9 +133,7 @@ def with_note(reply: Reply, note: str | None) -> Reply:
 
 
 def calibration_line(total: int, matched: int, above: int, below: int, days: int) -> str:
-    """How often self-grades agreed with the written-answer evidence."""
-    if total == 0:
-        return f"No written answers graded in the last {days} days: write one to compare your grade with it."
+    """How often self-grades agreed with the written-answer evidence (total > 0)."""
     return (
         f"{matched} of {total} self-grades matched your written answers' evidence in the last {days} days "
         f"({above} above it, {below} below)."
