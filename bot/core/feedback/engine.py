@@ -69,6 +69,7 @@ class Match:
     end: int
     first: int  # character span of the matched words within it
     last: int
+    novel: bool  # at least one matched word is not one the question itself gives away
 
 
 class Lexicon:
@@ -150,6 +151,7 @@ class Variant:
     terms: tuple[str, ...]
     weights: tuple[float, ...]
     negated: tuple[bool, ...]  # per term: stated in a negation's scope
+    given: frozenset[str] = frozenset()  # terms the question's title or prompt already uses
 
     @property
     def total(self) -> float:
@@ -222,7 +224,7 @@ class Matcher:
                     continue
                 terms = tuple(t for t, _ in polar)
                 weights = tuple(self.idf(t) * (PROMPT_WEIGHT if t in given else 1.0) for t in terms)
-                out.append(Variant(terms, weights, tuple(n for _, n in polar)))
+                out.append(Variant(terms, weights, tuple(n for _, n in polar), frozenset(terms) & given))
             return tuple(out)
 
         points = tuple(
@@ -321,7 +323,10 @@ class Answer:
             share = (sum(wanted[t][0] for t in agree) - sum(wanted[t][0] for t in oppose - agree.keys())) / variant.total
             if best is None or share > best.share:
                 first, last = min(agree.values()), max(agree.values())
-                best = Match(share, self.tokens[lo].start, self.tokens[hi - 1].end, self.tokens[first].start, self.tokens[last].end)
+                best = Match(
+                    share, self.tokens[lo].start, self.tokens[hi - 1].end, self.tokens[first].start,
+                    self.tokens[last].end, novel=bool(agree.keys() - variant.given),
+                )  # fmt: skip
         return best
 
     def quote(self, match: Match) -> str:
@@ -339,7 +344,7 @@ class Answer:
 
 
 def covers(match: Match | None, variant: Variant) -> bool:
-    if match is None:
+    if match is None or not match.novel:  # the question's own words alone show nothing
         return False
     needed = COVER_SHARE if len(variant.terms) > 2 else SHORT_COVER_SHARE
     return match.share >= needed
@@ -352,7 +357,8 @@ def keyword_list(text: str, tokens: Sequence[Token]) -> bool:
         return False
     mean_words = sum(len(WORD.findall(i)) for i in items) / len(items)
     function_share = sum(1 for t in tokens if not t.term) / len(tokens)
-    return mean_words <= KEYWORD_ITEM_WORDS and function_share <= KEYWORD_STOPWORDS
+    single_words = len(items) >= 6 and mean_words <= 1.6  # one word an item, whatever the words
+    return single_words or (mean_words <= KEYWORD_ITEM_WORDS and function_share <= KEYWORD_STOPWORDS)
 
 
 def copied_share(terms: Sequence[str], source: frozenset[tuple[str, str]]) -> float:
