@@ -13,7 +13,8 @@ Contract (stable; mock interviews build on it):
 - `suggested_grade`: 1-4, the same scale as the self-grade buttons (1 Missed it ... 4 Could teach it).
 - `reason`: one line for the learner ("4 of 6 key points: Solid").
 - `flags`: why an answer could not be judged (FEW_WORDS, GIBBERISH, QUESTION_REPEATED,
-  KEY_POINTS_REPEATED, KEYWORD_LIST, OTHER_QUESTION); a flagged answer covers nothing.
+  KEY_POINTS_REPEATED, KEYWORD_LIST, OTHER_QUESTION); a flagged answer covers nothing
+  (OTHER_QUESTION is only raised when nothing matched, to say why).
 - behavioral questions only: `star` (one StarPart per situation/task/action/result/reflection, with
   evidence) and `listen_for` / `listen_for_evidence` (indices into `question.listen_for`).
 Per-key-point levels are the question's own (`question.key_points[i].level`): a caller wanting a
@@ -119,6 +120,8 @@ class FeedbackEngine:
         if not flags:
             covered = self._matches(prepared.points, answer)
             listened = self._matches(prepared.listen_for, answer)
+            if not covered and self.matcher.other_question_fits_better(q, answer.content_terms):
+                flags = (OTHER_QUESTION,)  # only explains why nothing matched; never hides a match
         total = len(q.key_points)
         grade = suggested_grade(len(covered), total)
         star = self._star(answer) if q.category == "behavioral" and not flags else ()
@@ -164,8 +167,6 @@ class FeedbackEngine:
             return (KEY_POINTS_REPEATED,)
         if keyword_list(answer.text, tokens):
             return (KEYWORD_LIST,)
-        if self.matcher.other_question_fits_better(q, answer.content_terms):
-            return (OTHER_QUESTION,)
         return ()
 
     def _star(self, answer: Answer) -> tuple[StarPart, ...]:

@@ -49,7 +49,7 @@ GIBBERISH_SHARE = 0.5  # under this share of recognised words, the answer is noi
 REPEAT_SHARE = 0.8  # this share of the answer's word pairs copied from the question or key points
 KEYWORD_ITEM_WORDS = 2.6  # a bare keyword list: short items...
 KEYWORD_STOPWORDS = 0.12  # ...and almost no function words
-OTHER_QUESTION_MARGIN = 2.0  # another question's vocabulary fits this many times better
+OTHER_QUESTION_MARGIN = 3.0  # another question's vocabulary fits this many times better
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,7 @@ class Matcher:
         best = max(
             (len(answer_terms & vocab) for qid, vocab in self._vocabularies.items() if qid != q.id), default=0
         )
-        return best >= OTHER_QUESTION_MARGIN * max(own, 1) and own / len(answer_terms) < 0.35
+        return best >= OTHER_QUESTION_MARGIN * max(own, 1) and own / len(answer_terms) < 0.25
 
 
 class Answer:
