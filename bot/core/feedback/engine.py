@@ -29,7 +29,7 @@ from question_bank.schema import Question
 LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
 PHRASINGS_FILE = Path(__file__).with_name("phrasings.yaml")
 
-WORD = re.compile(r"[A-Za-z0-9]+(?:['’+/][A-Za-z0-9]+)*")
+WORD = re.compile(r"[A-Za-z0-9]+(?:['’+][A-Za-z0-9]+)*")
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+|\s+[-–•*]\s+|^\s*[-–•*]\s+")
 ITEM_SPLIT = re.compile(r"[,;\n/|•]+|\s[-–]\s")
 ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
