@@ -1,4 +1,4 @@
-"""Command line and composition root: `python -m bot practice|discord|slack|push|db|bank`.
+"""Command line and composition root: `python -m bot practice|discord|slack|push|db|bank|feedback`.
 
 Nothing is built at import time; each command builds Settings, the engine and the bank itself.
 """
@@ -300,6 +300,21 @@ def cmd_push(args: argparse.Namespace) -> int:
         return 2
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """`feedback --jsonl [--tenant T]`: one JSON line in ({"question_id", "answer"}), one JSON line out."""
+    from bot.adapters.feedback_cli import run_jsonl
+
+    if not args.jsonl:
+        print("only --jsonl is supported: JSON lines on standard input, one result line each", file=sys.stderr)
+        return 2
+    settings = _settings()
+    try:
+        return asyncio.run(run_jsonl(settings, args.tenant, sys.stdin, sys.stdout))
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return 2
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Backend interview practice with spaced repetition.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -335,6 +350,11 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", help="files or folders (default: the shipped bank)")
     validate.set_defaults(func=cmd_bank_validate)
     bank.add_parser("stats", help="counts per category, level and topic").set_defaults(func=cmd_bank_stats)
+
+    feedback = sub.add_parser("feedback", help="which key points written answers cover (JSON lines in and out)")
+    feedback.add_argument("--jsonl", action="store_true", help='read {"question_id", "answer"} lines on stdin')
+    feedback.add_argument("--tenant", help="also serve this server's or workspace's imported questions (discord:<id>)")
+    feedback.set_defaults(func=cmd_feedback)
     return p
 
 

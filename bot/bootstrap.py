@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -11,6 +12,8 @@ from bot.core.accounts import Accounts
 from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
+from bot.core.feedback import Feedback, FeedbackEngine
+from bot.core.feedback.llm import Explainer
 from bot.core.inbound import Inbound
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
@@ -40,6 +43,22 @@ class App:
     inbound: Inbound
     progress: Progress
     accounts: Accounts
+    feedback: Feedback
+
+
+def build_feedback(settings: Settings, bank: Bank) -> tuple[Feedback, Explainer | None]:
+    """The written-answer engine, loaded once per process, scoring on one thread of its own; and the
+    optional language model, when an operator configured one."""
+    engine = FeedbackEngine.load(bank.questions)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
+    feedback = Feedback(engine, executor=executor, timeout=settings.feedback_timeout)
+    if not (settings.llm_base_url and settings.llm_model):
+        return feedback, None
+    from bot.adapters.llm_endpoint import OpenAICompatible  # only when configured
+
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    model = OpenAICompatible(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout)
+    return feedback, Explainer(model, settings.llm_timeout)
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -47,6 +66,7 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     if bank is None:
         bank = load_bank([settings.bank_dir] if settings.bank_dir else None)
     engine = engine if engine is not None else create_engine(settings.database_url)
+    feedback, explainer = build_feedback(settings, bank)
     practice = Practice(
         store=Store(engine),
         catalog=Catalog(bank),
@@ -57,11 +77,13 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
             rollover_hour=settings.day_rollover_hour,
             daily_new_cap=settings.daily_new_cap,
         ),
+        feedback=feedback,
+        explainer=explainer,
     )
     custom = CustomQuestionService(practice.store, practice.clock, IsolatedParser())
     accounts = Accounts(practice)
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts),
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
-        progress=Progress(practice), accounts=accounts,
+        progress=Progress(practice), accounts=accounts, feedback=feedback,
     )  # fmt: skip

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     # process runs DISCORD_SHARD_IDS ("0,1"; default all) of DISCORD_SHARD_COUNT shards.
     discord_shard_count: int | None = Field(default=None, ge=1, le=10_000, alias="DISCORD_SHARD_COUNT")
     discord_shard_ids: Annotated[tuple[int, ...], NoDecode] = Field(default=(), alias="DISCORD_SHARD_IDS")
+    # Written-answer feedback: an optional OpenAI-compatible model adds an explanation (off unless both set).
+    llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")  # e.g. http://127.0.0.1:11434/v1
+    llm_model: str | None = Field(default=None, alias="LLM_MODEL")
+    llm_api_key: SecretStr | None = Field(default=None, alias="LLM_API_KEY")
+    llm_timeout: float = Field(default=20.0, gt=0, le=20, alias="LLM_TIMEOUT")  # seconds; then the offline result alone
+    feedback_timeout: float = Field(default=2.0, gt=0, le=10, alias="FEEDBACK_TIMEOUT")  # offline engine, per answer
 
     @field_validator("default_timezone")
     @classmethod

@@ -164,7 +164,7 @@ class AccountQueries:
         ).where(C.c.learner_id == learner_id).order_by(C.c.id)  # fmt: skip
         reviews = select(
             R.c.question_id, R.c.rating, R.c.reviewed_at, R.c.review_date, R.c.scheduled_days, R.c.stability,
-            R.c.difficulty, R.c.answer_text, R.c.tenant,
+            R.c.difficulty, R.c.answer_text, R.c.suggested_grade, R.c.covered_points, R.c.tenant,
         ).where(R.c.learner_id == learner_id).order_by(R.c.reviewed_at, R.c.id)  # fmt: skip
         subscriptions = select(
             T.c.kind, T.c.platform, T.c.tenant, T.c.local_time, T.c.timezone, T.c.categories, T.c.active,

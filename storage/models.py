@@ -100,6 +100,9 @@ class Card(Base):
     last_shown_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     draft_answer: Mapped[str | None] = mapped_column(Text, nullable=True)  # written before the grade
     buried_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # skipped: set aside for this study day
+    # What the written-answer feedback made of the draft: its suggested grade (1-4), key points covered.
+    draft_suggested_grade: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    draft_covered: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
 
 
 class Review(Base):
@@ -123,6 +126,8 @@ class Review(Base):
     stability: Mapped[float] = mapped_column(Float)
     difficulty: Mapped[float] = mapped_column(Float)
     answer_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    suggested_grade: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # from the written answer
+    covered_points: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the server/workspace it happened in
     # The card's schedule before this grade, so undoing it restores the card exactly (None: older rows).

@@ -27,6 +27,15 @@ class GradeCount:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """Self-grades given on a written answer the feedback had suggested a grade for."""
+
+    total: int
+    matched: int  # the self-grade was the suggested one
+    above: int  # higher than the suggestion
+
+
+@dataclass(frozen=True)
 class IdentityName:
     learner_id: int  # the learner the identity belongs to
     platform: str
@@ -54,6 +63,15 @@ class ProgressQueries:
             .group_by(R.c.question_id)
         )
         return {question_id: GradeCount(n, solid) for question_id, n, solid in await self._conn.execute(stmt)}
+
+    async def calibration(self, learner_id: int, since: date) -> Calibration:
+        """How the learner's self-grades compared with their written answers' suggested grades."""
+        stmt = select(
+            func.count(),
+            func.count().filter(R.c.rating == R.c.suggested_grade),
+            func.count().filter(R.c.rating > R.c.suggested_grade),
+        ).where(R.c.learner_id == learner_id, R.c.review_date >= since, R.c.suggested_grade.is_not(None))
+        return Calibration(*(await self._conn.execute(stmt)).one())
 
     async def review_days(self, learner_id: int) -> list[date]:
         """Every local day with at least one review, newest first."""

@@ -61,6 +61,8 @@ class CardRecord:
     last_shown_on: date | None
     draft_answer: str | None
     buried_on: date | None  # skipped on this study day
+    draft_suggested_grade: int | None = None  # the written-answer feedback's suggestion for the draft
+    draft_covered: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class NewReview:
     due: date
     lapsed: bool
     tenant: str | None = None
+    suggested_grade: int | None = None  # what the written answer's evidence suggested
+    covered_points: int | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ _LEARNER_COLS = (
 _CARD_COLS = (
     C.c.id, C.c.question_id, C.c.state, C.c.step, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review,
     C.c.version, C.c.reps, C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer, C.c.buried_on,
+    C.c.draft_suggested_grade, C.c.draft_covered,
 )  # fmt: skip
 
 # Hot-path statements are built once: building and cache-keying a statement costs more than running it.
@@ -163,7 +168,7 @@ _APPLY_REVIEW = (
         state=bindparam("new_state"), step=bindparam("new_step"), stability=bindparam("new_stability"),
         difficulty=bindparam("new_difficulty"), due=bindparam("new_due"), last_review=bindparam("reviewed_on"),
         version=bindparam("expected_version") + 1, reps=C.c.reps + 1, lapses=C.c.lapses + bindparam("lapse"),
-        draft_answer=None,
+        draft_answer=None, draft_suggested_grade=None, draft_covered=None,
     )  # fmt: skip
 )
 _INSERT_REVIEW = insert(R)
@@ -331,10 +336,15 @@ class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, A
         )
         return result.rowcount == 1
 
-    async def save_draft(self, card_id: int, version: int, text: str) -> bool:
-        """Keep an answer written before grading, for the grade at this card version to store."""
+    async def save_draft(
+        self, card_id: int, version: int, text: str, suggested_grade: int | None = None, covered: int | None = None
+    ) -> bool:
+        """Keep an answer written before grading (and what the feedback made of it), for the grade at
+        this card version to store."""
         result = await self._conn.execute(
-            update(C).where(C.c.id == card_id, C.c.version == version).values(draft_answer=text)
+            update(C)
+            .where(C.c.id == card_id, C.c.version == version)
+            .values(draft_answer=text, draft_suggested_grade=suggested_grade, draft_covered=covered)
         )
         return result.rowcount == 1
 
@@ -375,6 +385,7 @@ class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, A
                 "idempotency_key": review.idempotency_key, "tenant": review.tenant,
                 "before_state": card.state, "before_step": card.step, "before_stability": card.stability,
                 "before_difficulty": card.difficulty, "before_due": card.due, "before_last_review": card.last_review,
+                "suggested_grade": review.suggested_grade, "covered_points": review.covered_points,
             },  # fmt: skip
         )
         return True

@@ -25,6 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import agenda, push_replies, replies
 from bot.core.actions import UNDO_MINUTES, ActionKey
+from bot.core.feedback import Assessment, Feedback
+from bot.core.feedback import replies as feedback_replies
+from bot.core.feedback.llm import Explainer
 from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
 from bot.core.ports import Clock
@@ -94,12 +97,17 @@ def is_lapse(rating: Rating, last_review: date | None) -> bool:
 
 
 class Practice:
-    def __init__(self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig):
+    def __init__(
+        self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig,
+        feedback: Feedback | None = None, explainer: Explainer | None = None,
+    ):  # fmt: skip
         self.store = store
         self.catalog = catalog
         self.scheduler = scheduler
         self.clock = clock
         self.config = config
+        self.feedback = feedback  # reads written answers; None: the key points are shown unmarked
+        self.explainer = explainer  # an optional language model's second opinion
 
     # helpers -----------------------------------------------------------------------------------
     async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
@@ -287,17 +295,24 @@ class Practice:
             return await self._reveal(repo, await self.learner(repo, who), q, action.version)
 
     async def submit_answer(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
-        """Keep the learner's written answer for their grade, then show the key points to compare."""
+        """Keep the learner's written answer for their grade, then show the key points to compare:
+        marked covered (with the words that show it) or missed, and a suggested grade, when the
+        feedback engine could read it in time."""
         action = ActionKey.parse(key)
         text = text.strip()
         if len(text) > MAX_ANSWER_CHARS:
             raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters (yours has {len(text)}).")
+        q = await self._lookup(action.question_id, tenant)
+        assessment = await self.feedback.assess(q, text) if text and self.feedback is not None else None
         async with self.store.transaction() as repo:
-            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
             learner = await self.learner(repo, who)
             if text:
-                await self._keep_draft(repo, learner, q, action.version, text)
-            return await self._reveal(repo, learner, q, action.version)
+                await self._keep_draft(repo, learner, q, action.version, text, assessment)
+            reveal = await self._reveal(repo, learner, q, action.version)
+        if assessment is None:
+            return reveal
+        explanation = await self.explainer.explain(q, text, assessment) if self.explainer is not None else None
+        return feedback_replies.with_feedback(reveal, q, assessment, explanation)
 
     async def save_draft(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
         """Keep a half-written answer without revealing anything (the learner stopped writing); the
@@ -318,9 +333,15 @@ class Practice:
         return card.draft_answer if card is not None else None
 
     @staticmethod
-    async def _keep_draft(repo: Repository, learner: LearnerRecord, q: Question, version: int, text: str) -> None:
+    async def _keep_draft(
+        repo: Repository, learner: LearnerRecord, q: Question, version: int, text: str,
+        assessment: Assessment | None = None,
+    ) -> None:  # fmt: skip
+        """Keep the draft with what the feedback engine made of it (its suggested grade, points covered)."""
+        suggested = assessment.suggested_grade if assessment is not None else None
+        covered = len(assessment.covered) if assessment is not None else None
         card = await repo.card(learner.id, q.id)
-        if card is None or not await repo.save_draft(card.id, version, text):
+        if card is None or not await repo.save_draft(card.id, version, text, suggested, covered):
             raise StaleAction("this question was graded since; ask for it again to answer")
 
     async def grade(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
@@ -348,9 +369,11 @@ class Practice:
                     scheduled_days=outcome.scheduled_days, idempotency_key=idem_key, answer_text=card.draft_answer,
                     state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
                     due=after.due, lapsed=is_lapse(rating, card.last_review), tenant=tenant,
+                    suggested_grade=card.draft_suggested_grade, covered_points=card.draft_covered,
                 )  # fmt: skip
                 if await repo.record_review(learner.id, card, review):
-                    return replies.graded_reply(q, rating, after.due, today, category=category, undo=undo)
+                    graded = replies.graded_reply(q, rating, after.due, today, category=category, undo=undo)
+                    return feedback_replies.with_note(graded, self._generous_note(q, card, rating))
                 card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
                 assert card is not None
             previous = await repo.review_by_key(idem_key)
@@ -411,6 +434,13 @@ class Practice:
         if self.clock.now() - last.reviewed_at > timedelta(minutes=UNDO_MINUTES):
             return replies.UNDO_TOO_LATE
         return None
+
+    @staticmethod
+    def _generous_note(q: Question | None, card: CardRecord, rating: Rating) -> str | None:
+        """Said once, with the grade that earned it (a repeated click does not say it again)."""
+        if q is None or card.draft_suggested_grade is None or card.draft_covered is None:
+            return None
+        return feedback_replies.generous_note(int(rating), card.draft_suggested_grade, card.draft_covered, len(q.key_points))
 
     async def adopt_timezone(self, who: LearnerRef, name: str) -> bool:
         """A surface's idea of the learner's zone (their Slack profile, the terminal machine's zone),

@@ -14,12 +14,13 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from bot.core import agenda, charts, progress_replies
+from bot.core.feedback.replies import CALIBRATION_DAYS
 from bot.core.catalog import View
 from bot.core.errors import InvalidInput
 from bot.core.practice import LearnerRef, Practice, card_schedule
 from bot.core.replies import File, Reply
 from question_bank.schema import CATEGORIES
-from storage.progress import GradeCount, IdentityName
+from storage.progress import Calibration, GradeCount, IdentityName
 from storage.repositories import CardRecord
 
 ONE_DAY = timedelta(days=1)
@@ -119,6 +120,7 @@ class StatsSnapshot:
     topics: tuple[Mastery, ...]  # weakest first (Mastery.weakness)
     new_today: int
     new_cap: int
+    calibration: Calibration | None = None  # self-grades against written answers' suggested grades
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ class Progress:
             totals = await repo.review_totals(learner.id, today)
             recent = await repo.reviews_per_day(learner.id, first_recent)
             practised = await repo.review_days(learner.id)
+            calibration = await repo.calibration(learner.id, today - timedelta(days=CALIBRATION_DAYS - 1))
         by_category, by_topic = self._mastery(cards, grades, view, today)
         return StatsSnapshot(
             today=today,
@@ -185,6 +188,7 @@ class Progress:
             topics=tuple(by_topic),
             new_today=day.new_today,
             new_cap=p.config.daily_new_cap,
+            calibration=calibration,
         )
 
     def _mastery(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.core.actions import ActionKey
+from bot.core.feedback.replies import CALIBRATION_DAYS, CALIBRATION_FIELD, calibration_line
 from bot.core.replies import Action, Field, File, Reply, category_name, plural, when
 from question_bank.loader import topic_name
 
@@ -81,6 +82,10 @@ def stats_reply(s: StatsSnapshot) -> Reply:
         if len(s.topics) > TOPICS_LISTED:
             listed.append(f"…and {len(s.topics) - TOPICS_LISTED} more")
         fields.append(Field("Mastery by topic (weakest first)", "\n".join(listed), inline=False))
+    if s.calibration is not None and s.calibration.total:  # only once there is something to compare
+        c = s.calibration
+        line = calibration_line(c.total, c.matched, c.above, c.total - c.matched - c.above, CALIBRATION_DAYS)
+        fields.append(Field(CALIBRATION_FIELD, line, inline=False))
     weakest = s.topics[:WEAKEST_TOPICS]
     actions = tuple(
         Action(
