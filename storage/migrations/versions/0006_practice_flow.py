@@ -1,7 +1,7 @@
 """practice flow: skip (bury for today), undo the last grade, a timezone the learner chose
 
 Revision ID: 0006_practice_flow
-Revises: 0004_slack_oauth
+Revises: 0005_hardening_guard
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_practice_flow"
-down_revision = "0004_slack_oauth"
+down_revision = "0005_hardening_guard"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """written-answer feedback: the suggested grade kept with the draft answer and with the review
 
 Revision ID: 0007_feedback
-Revises: 0004_slack_oauth
+Revises: 0006_practice_flow
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_feedback"
-down_revision = "0004_slack_oauth"
+down_revision = "0006_practice_flow"
 branch_labels = None
 depends_on = None
 
