@@ -11,6 +11,8 @@ from bot.core.accounts import Accounts
 from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
+from bot.core.feedback import Feedback, FeedbackEngine
+from bot.core.mock import Mocks
 from bot.core.inbound import Inbound
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
@@ -39,6 +41,7 @@ class App:
     inbound: Inbound
     progress: Progress
     accounts: Accounts
+    mocks: Mocks
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -59,8 +62,9 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     )
     custom = CustomQuestionService(practice.store, practice.clock)
     accounts = Accounts(practice)
+    mocks = Mocks(practice, Feedback(FeedbackEngine.load(bank.questions)))  # FIXME(merge): share with feedback
     return App(
-        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts),
+        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts, mocks),
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
-        progress=Progress(practice), accounts=accounts,
+        progress=Progress(practice), accounts=accounts, mocks=mocks,
     )  # fmt: skip

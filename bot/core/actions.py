@@ -13,8 +13,11 @@ from bot.core.errors import StaleAction
 MAX_KEY_LENGTH = 90
 # reveal/answer/grade: a question at a card version; next: the slot carries a category (or "");
 # open: show a question to whoever clicks (question of the day); topic: practise a topic;
-# forget: confirm deleting the clicker's data.
-VERBS = ("reveal", "answer", "grade", "next", "open", "topic", "forget")
+# forget: confirm deleting the clicker's data. Mock interviews carry the mock id where the question id
+# goes and the step (or, for mgrade, the report's question index) as the version: mnote opens the notes
+# form, mdone ends a step, mstop ends the mock, mgrade confirms a grade from its report.
+VERBS = ("reveal", "answer", "grade", "next", "open", "topic", "forget", "mnote", "mdone", "mstop", "mgrade")
+RATED = ("grade", "mgrade")
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class ActionKey:
             rating = int(parts[3]) if len(parts) == 4 else None
         except (IndexError, ValueError):
             raise StaleAction("that button is not one of ours") from None
-        if verb not in VERBS or len(parts) > 4 or version < 0 or (verb == "grade") != (rating is not None):
+        if verb not in VERBS or len(parts) > 4 or version < 0 or (verb in RATED) != (rating is not None):
             raise StaleAction("that button is not one of ours")
         if rating is not None and not 1 <= rating <= 4:
             raise StaleAction("that button is not one of ours")

@@ -274,17 +274,9 @@ class Practice:
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                outcome = self.scheduler.review(card_schedule(card), rating, today)
-                after = outcome.schedule
-                assert after.stability is not None and after.difficulty is not None
-                review = NewReview(
-                    rating=int(rating), reviewed_at=self.clock.now(), review_date=today,
-                    scheduled_days=outcome.scheduled_days, idempotency_key=idem_key, answer_text=card.draft_answer,
-                    state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
-                    due=after.due, lapsed=rating == Rating.AGAIN and card.last_review is not None, tenant=tenant,
-                )  # fmt: skip
+                review = self._review(card, rating, today, idem_key, card.draft_answer, tenant)
                 if await repo.record_review(learner.id, card, review):
-                    return replies.graded_reply(q, rating, after.due, today, category=q.category if q else None)
+                    return replies.graded_reply(q, rating, review.due, today, category=q.category if q else None)
                 card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
                 assert card is not None
             previous = await repo.review_by_key(idem_key)
@@ -293,6 +285,39 @@ class Practice:
                     Rating(previous.rating), card.due, today, q.category if q else None
                 )
             raise StaleAction("this card was graded again since these buttons were made")
+
+    def _review(
+        self, card: CardRecord, rating: Rating, today: date, idem_key: str, answer: str | None, tenant: str | None
+    ) -> NewReview:
+        """The review a grade of `card` (at its version) records: the scheduler's next state for it."""
+        outcome = self.scheduler.review(card_schedule(card), rating, today)
+        after = outcome.schedule
+        assert after.stability is not None and after.difficulty is not None
+        return NewReview(
+            rating=int(rating), reviewed_at=self.clock.now(), review_date=today,
+            scheduled_days=outcome.scheduled_days, idempotency_key=idem_key, answer_text=answer,
+            state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
+            due=after.due, lapsed=rating == Rating.AGAIN and card.last_review is not None, tenant=tenant,
+        )  # fmt: skip
+
+    async def record_grade(
+        self, repo: Repository, learner: LearnerRecord, question_id: str, rating: Rating, *,
+        idem_key: str, answer: str | None, tenant: str | None,
+    ) -> date:  # fmt: skip
+        """A grade given outside the question flow (a mock interview's report), inside the caller's
+        transaction: the question's card is created if it has none, then graded at its current version.
+        The caller makes it happen once (the idempotency key is unique as well). Returns the next due day."""
+        today = self.today(learner)
+        for _ in range(3):  # a concurrent grade of the same card moves its version: read it again
+            card = await repo.card(learner.id, question_id)
+            if card is None:
+                new = Schedule.new(today)
+                await repo.add_card(learner.id, question_id, new.state, new.step, today)
+                continue
+            review = self._review(card, rating, today, idem_key, answer, tenant)
+            if await repo.record_review(learner.id, card, review):
+                return review.due
+        raise StaleAction("this question's card kept changing; try again")
 
     async def adopt_timezone(self, who: LearnerRef, name: str) -> bool:
         """The platform's idea of the learner's zone (e.g. their Slack profile), used only while they
