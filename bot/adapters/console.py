@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from bot.adapters.console_mock import run_mock
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError
 from bot.core.practice import LearnerRef
@@ -47,6 +48,7 @@ OPT_OUT = ("o", "opt-out", "leaderboard")
 FORGET = ("f", "forget")
 QUIT = ("q", "quit", "exit")
 HELP = ("h", "help", "?")
+MOCK = ("m", "mock")
 STYLE = {"question": "cyan", "reveal": "green", "graded": "magenta", "info": "blue", "error": "red"}
 
 
@@ -128,7 +130,7 @@ class ConsoleApp:
     def _menu_loop(self) -> None:
         self.out.print(self._menu_text())
         while True:
-            choice = self.ask("\nChoose [1-4, a, r, s, c, e, l, o, f, h, q]: ").lower()
+            choice = self.ask("\nChoose [1-4, a, r, s, c, e, l, m, o, f, h, q]: ").lower()
             if choice in QUIT:
                 self.out.print("Bye! Your progress is saved.")
                 return
@@ -147,6 +149,8 @@ class ConsoleApp:
                 self._guarded(lambda: self.app.progress.set_leaderboard_opt_out(self.who, hide))
             elif choice in FORGET:
                 self._forget()
+            elif choice in MOCK:
+                run_mock(self)
             elif choice in REVIEWS:
                 self._session(lambda: self.practice.next_question(self.who, reviews_only=True))
             elif choice in ANY:
@@ -163,7 +167,7 @@ class ConsoleApp:
             "  [bold]a[/] any category", "  [bold]r[/] due reviews only",
             "  [bold]s[/] stats", "  [bold]c[/] progress chart (saved as a PNG)",
             "  [bold]e[/] export my data (saved as JSON)", "  [bold]l[/] link with Discord or Slack",
-            "  [bold]o[/] leaderboard opt-out", "  [bold]f[/] forget me (delete all my data)", "  [bold]q[/] quit",
+            "  [bold]m[/] mock interview (timed, with follow-ups and a report)", "  [bold]o[/] leaderboard opt-out", "  [bold]f[/] forget me (delete all my data)", "  [bold]q[/] quit",
         ]  # fmt: skip
         return "\n".join(rows)
 

@@ -138,3 +138,34 @@ def test_forget_me_asks_first_then_deletes_everything(tmp_path, clock):
 def test_leaderboard_opt_out(tmp_path, clock):
     text = run(tmp_path, clock, ["o", "y", "o", "n", "q"])
     assert "Hidden from leaderboards" in text and "Back on the leaderboards" in text
+
+
+def index_question():
+    return question(
+        "db-mock-orders", "databases", "mid", time_box_minutes=15,
+        title="Speed up the order history page",
+        key_points=[
+            {"text": "Composite index on (customer_id, created_at)", "level": "mid"},
+            {"text": "Keyset pagination instead of a large OFFSET", "level": "senior"},
+            {"text": "Check the plan with EXPLAIN ANALYZE", "level": "junior"},
+        ],
+        follow_ups=[
+            {"question": "How would you page through ten thousand orders?", "probes": "pagination", "key_points": [1]},
+            {"question": "How do you know the index is used?", "probes": "plans", "key_points": [2]},
+        ],
+    )  # fmt: skip
+
+
+def test_a_mock_interview_in_the_terminal_runs_to_a_report_and_a_recorded_grade(tmp_path, clock):
+    answer = "I would add a composite index on customer_id and created_at so the page reads few rows."
+    lines = ["m", "2", "", "w", answer, "", "d", "w", "I would use keyset pagination on the last created_at seen.", "",
+             "s", "", "m", "h", "q"]  # fmt: skip
+    text = run(tmp_path, clock, lines, bank=Bank((index_question(),)))
+    assert "Mock interview · Speed up the order history page" in text
+    assert "11 min left of 11 min for this step" in text
+    assert "Interviewer:" in text  # a follow-up on what the answer missed
+    assert "Mock interview report · Databases, mid" in text
+    assert "You stopped the round early" in text
+    assert "✓ Composite index on (customer_id, created_at)" in text
+    assert "Grade recorded" in text
+    assert "Databases 20 min (mid) · stopped" in text  # the history

@@ -428,10 +428,13 @@ class Mocks:
             q = questions.get(qid)
             if q is None:
                 continue
-            main = await self._assess(q, _main_text(steps, qid))
+            main_text = _main_text(steps, qid)
+            main = await self._assess(q, main_text)
             probes = [s for s in steps if s.question_id == qid and s.kind == "probe" and s.started_at is not None]
             answered = "\n\n".join(s.notes for s in probes if s.notes.strip())
-            later = await self._assess(q, answered)
+            # Follow-up answers are short and lean on the main answer: judged together with it, and
+            # what they add counts as recovered on a follow-up.
+            later = await self._assess(q, f"{main_text}\n\n{answered}") if answered else None
             star = {p.part for a in (main, later) if a for p in a.star if p.covered}
             parts.append(
                 rounds.question_report(

@@ -130,7 +130,7 @@ def time_up(mock: MockRecord, steps: list[StepRecord], now: datetime) -> Reply:
 
 def _level_line(part: rounds.QuestionReport) -> str:
     signals = ", ".join(f"{level} {got}/{want}" for level, (got, want) in part.signals.items())
-    shown = f"showed **{part.level_shown}** signals" if part.level_shown else "not yet at junior signals"
+    shown = f"showed **{part.level_shown}** signals" if part.level_shown else "no level signal yet"
     return f"{shown} (key points covered by level: {signals})"
 
 
