@@ -104,6 +104,8 @@ class DiscordStandIn:
         self.messages: dict[str, dict[str, Any]] = {}  # message id -> message, as Discord would return it
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global) -> synced commands
         self.identifies = 0
+        self.hold_created = 0  # this many created messages get no response (the sender dies waiting)
+        self.held = asyncio.Event()  # set when one is being held
 
         self._ids = itertools.count(1)
         self._dm_channels: dict[str, str] = {}  # user id -> DM channel id
@@ -465,6 +467,10 @@ class DiscordStandIn:
         if body.get("enforce_nonce"):
             self._nonces[nonce_key] = message["id"]
         self.messages_per_channel[channel_id] += 1
+        if self.hold_created > 0:  # posted, but the answer never reaches the sender
+            self.hold_created -= 1
+            self.held.set()
+            await asyncio.Event().wait()
         return _json(message)
 
     def channel_messages(self, channel_id: str) -> list[dict[str, Any]]:
