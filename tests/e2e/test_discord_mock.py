@@ -137,3 +137,25 @@ async def test_a_45_minute_design_mock_on_discord_with_a_restart_and_a_dying_wor
 
 def embed_text(message: dict) -> str:
     return message["embeds"][0].get("description", "")
+
+
+async def test_a_mock_in_a_private_thread_and_a_clear_word_when_threads_are_not_allowed(running, app, clock):
+    standin = running.standin
+    standin.can_create_threads = False
+    refused = await interact(standin, slash("mock start", ALICE, category="system_design", where="thread"))
+    assert embed(refused)["title"] == "No private thread here"
+    standin.can_create_threads = True
+    started = await interact(standin, slash("mock start", ALICE, category="system_design", where="thread"))
+    (thread,) = standin.threads.values()
+    assert thread["type"] == 12 and thread["members"] == [str(ALICE)]
+    assert embed(started)["description"] == f"Your mock interview has started in a private thread: <#{thread['id']}>"
+    (step,) = standin.channel_messages(thread["id"])
+    assert step["embeds"][0]["title"] == "Mock interview · Design seat booking for a coach company"
+    # Reminders go to the thread too.
+    messenger = await DiscordMessenger.connect(standin.token, rate_per_s=40)
+    try:
+        clock.advance(minutes=6)
+        assert (await app.mocks.wake({"discord": messenger}, worker="w", lease=timedelta(seconds=60)))["nudged"] == 1
+    finally:
+        await messenger.close()
+    assert [m["embeds"][0]["title"] for m in standin.channel_messages(thread["id"])][-1] == "Time is up: Clarify requirements"

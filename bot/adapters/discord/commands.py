@@ -291,7 +291,12 @@ class Account(commands.Cog):
 
 
 MOCK_LENGTHS = [Choice(name=f"{m} minutes (system design)", value=m) for m in (30, 45, 60)]
-MOCK_PLACES = [Choice(name="In my direct messages", value="dm"), Choice(name="Here, visible only to me", value="here")]
+MOCK_PLACES = [
+    Choice(name="In my direct messages", value="dm"),
+    Choice(name="In a private thread here", value="thread"),
+    Choice(name="Here, visible only to me", value="here"),
+]
+PRIVATE_THREAD = 12
 
 
 class MockInterview(commands.Cog):
@@ -310,6 +315,9 @@ class MockInterview(commands.Cog):
         self, interaction: discord.Interaction, category: str, minutes: int | None = None, level: str | None = None,
         where: str = "dm",
     ) -> None:  # fmt: skip
+        if where == "thread" and interaction.guild_id is not None:
+            await respond(interaction, self._start_in_thread(interaction, category, minutes, level))
+            return
         if where == "here":
             place = Where("discord", recipient=str(interaction.user.id))  # reminders by DM when they can
             work = self.app.mocks.start(learner(interaction), category, minutes=minutes, level=level,
@@ -331,6 +339,32 @@ class MockInterview(commands.Cog):
         except discord.HTTPException as exc:  # DMs closed: the mock still runs here, privately
             return render.dm_failed(reply, exc.code if isinstance(exc, discord.Forbidden) else None)
         return Reply(title="Mock interview started", body=render.MOCK_IN_DMS, kind="info")
+
+    async def _start_in_thread(
+        self, interaction: discord.Interaction, category: str, minutes: int | None, level: str | None
+    ) -> Reply:
+        """A private thread off this channel with just the learner and the bot: the round and its
+        reminders go there. Without the permission to make one, the learner is told to use DMs."""
+        who = learner(interaction)
+        running = await self.app.mocks.current(who, tenant=tenant(interaction))
+        if any(a.key.startswith("mdone:") for a in running.actions):
+            return running
+        http = interaction.client.http
+        try:
+            thread = await http.start_thread_without_message(
+                interaction.channel_id, name=render.clip(f"Mock interview · {interaction.user.display_name}", 100),
+                auto_archive_duration=1440, type=PRIVATE_THREAD, invitable=False,
+            )  # fmt: skip
+            await http.add_user_to_thread(thread["id"], interaction.user.id)
+        except discord.HTTPException:
+            return Reply(title="No private thread here", body=render.NO_THREAD, kind="error")
+        place = Where("discord", recipient=str(interaction.user.id), channel_id=str(thread["id"]))
+        reply = await self.app.mocks.start(who, category, minutes=minutes, level=level, tenant=tenant(interaction),
+                                           where=place)  # fmt: skip
+        embed, view = render.render(reply)
+        channel = interaction.client.get_partial_messageable(int(thread["id"]), guild_id=interaction.guild_id)
+        await channel.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=discord.AllowedMentions.none())
+        return Reply(title="Mock interview started", body=render.mock_in_thread(thread["id"]), kind="info")
 
     @mock.command(name="now", description="Where you are in your mock interview.")
     async def now(self, interaction: discord.Interaction) -> None:
