@@ -14,6 +14,7 @@ from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
 from bot.core.feedback import Feedback, FeedbackEngine
 from bot.core.feedback.llm import Explainer
+from bot.core.mock import Mocks
 from bot.core.inbound import Inbound
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
@@ -44,6 +45,7 @@ class App:
     progress: Progress
     accounts: Accounts
     feedback: Feedback
+    mocks: Mocks
 
 
 def build_feedback(settings: Settings, bank: Bank) -> tuple[Feedback, Explainer | None]:
@@ -82,8 +84,9 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     )
     custom = CustomQuestionService(practice.store, practice.clock, IsolatedParser())
     accounts = Accounts(practice)
+    mocks = Mocks(practice, feedback)
     return App(
-        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts),
+        settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts, mocks),
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
-        progress=Progress(practice), accounts=accounts, feedback=feedback,
+        progress=Progress(practice), accounts=accounts, feedback=feedback, mocks=mocks,
     )  # fmt: skip

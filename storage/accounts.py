@@ -19,13 +19,14 @@ from storage.models import (
     Learner,
     LinkCode,
     LinkGuess,
+    Mock,
     PushTarget,
     Review,
     slack_installations,
 )
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
-T, D = PushTarget.__table__, Delivery.__table__
+T, D, M = PushTarget.__table__, Delivery.__table__, Mock.__table__
 LC, LG = LinkCode.__table__, LinkGuess.__table__
 SI = slack_installations
 
@@ -125,6 +126,7 @@ class AccountQueries:
         Cards for the same question must have been folded first (one card per question)."""
         cards = await self._conn.execute(update(C).where(C.c.learner_id == merged_id).values(learner_id=into_id))
         reviews = await self._conn.execute(update(R).where(R.c.learner_id == merged_id).values(learner_id=into_id))
+        await self._conn.execute(update(M).where(M.c.learner_id == merged_id).values(learner_id=into_id))
         dm_dropped = await self._merge_dm_target(merged_id, into_id)
         await self._conn.execute(delete(LC).where(LC.c.learner_id == merged_id))
         await self._conn.execute(update(L).where(L.c.merged_into == merged_id).values(merged_into=into_id))
@@ -174,7 +176,9 @@ class AccountQueries:
             "learner": learner, "identities": identities, "cards": cards, "reviews": reviews,
             "subscriptions": subscriptions,
         }  # fmt: skip
-        return {name: [dict(row._mapping) for row in await self._conn.execute(q)] for name, q in queries.items()}
+        rows = {name: [dict(row._mapping) for row in await self._conn.execute(q)] for name, q in queries.items()}
+        rows["mock_interviews"] = await self.export_mocks(learner_id)  # type: ignore[attr-defined]
+        return rows
 
     async def forget_learner(self, learner_id: int) -> dict[str, int]:
         """Delete every row about a learner and its linked identities; rows deleted per table."""
@@ -187,6 +191,7 @@ class AccountQueries:
             ("deliveries", delete(D).where(D.c.target_id.in_(targets))),
             ("push_targets", delete(T).where(T.c.learner_id.in_(identities))),
             ("reviews", delete(R).where(R.c.learner_id.in_(identities))),
+            ("mocks", delete(M).where(M.c.learner_id.in_(identities))),  # with their steps and grades
             ("cards", delete(C).where(C.c.learner_id.in_(identities))),
             ("link_codes", delete(LC).where(LC.c.learner_id.in_(identities))),
             ("learners", delete(L).where(L.c.merged_into == learner_id)),

@@ -304,3 +304,69 @@ slack_oauth_states = Table(
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime, nullable=False),
 )
+
+
+class Mock(Base):
+    """A timed mock interview: where it is, when the worker must next act on it, and its report."""
+
+    __tablename__ = "mocks"
+    __table_args__ = (
+        Index("ix_mocks_learner_status", "learner_id", "status"),
+        Index("ix_mocks_wake", "status", "wake_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    platform: Mapped[str] = mapped_column(String(16))  # console | discord | slack
+    recipient: Mapped[str | None] = mapped_column(String(64), nullable=True)  # platform user id, for nudges
+    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # DM channel or private thread
+    category: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | finished | stopped | expired
+    current_step: Mapped[int] = mapped_column(SmallInteger, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every change; buttons carry the step
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    wake_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # next nudge or idle close
+    nudged_step: Mapped[int] = mapped_column(SmallInteger, default=-1)  # the last step whose time-up was sent
+    claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class MockStep(Base):
+    """One phase, answer or follow-up probe of a mock, with the learner's notes for it."""
+
+    __tablename__ = "mock_steps"
+    __table_args__ = (UniqueConstraint("mock_id", "position", name="uq_mock_steps_position"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    mock_id: Mapped[int] = mapped_column(ForeignKey("mocks.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # phase | answer | probe | wrap
+    name: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    question_id: Mapped[str] = mapped_column(String(100))
+    follow_up: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    probe_text: Mapped[str] = mapped_column(Text, default="")
+    star_part: Mapped[str] = mapped_column(String(16), default="")
+    box_seconds: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class MockGrade(Base):
+    """A grade the learner confirmed from a mock's report: recorded as a review exactly once."""
+
+    __tablename__ = "mock_grades"
+    __table_args__ = (UniqueConstraint("mock_id", "question_id", name="uq_mock_grades_question"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    mock_id: Mapped[int] = mapped_column(ForeignKey("mocks.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(100))
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.accounts import AccountQueries
 from storage.inbound import InboundEvents
+from storage.mocks import MockQueries
 from storage.models import Card, CustomQuestion, Learner, Review
 from storage.progress import ProgressQueries
 from storage.pushes import PushTargets
@@ -222,7 +223,9 @@ class CustomQuestions:
         return result.rowcount == 1
 
 
-class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries, SlackInstalls):
+class Repository(
+    CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries, SlackInstalls, MockQueries
+):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):

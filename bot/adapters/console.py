@@ -33,6 +33,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.adapters.console_mock import run_mock
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError
 from bot.core.practice import MAX_ANSWER_CHARS, LearnerRef
@@ -67,7 +68,8 @@ MENU_BACK = ("m", "menu")
 SKIP = ("k", "skip")
 UNDO = ("u", "undo")
 YES, NO = ("y", "yes"), ("n", "no")
-MENU_KEYS = "1-4, a, r, v, s, c, e, l, o, f, h, q"
+MENU_KEYS = "1-4, a, r, v, i, s, c, e, l, o, f, h, q"
+MOCK = ("i", "mock", "interview")
 STYLE = {"question": "cyan", "reveal": "green", "graded": "magenta", "info": "blue", "error": "red"}
 KEY_POINTS = "Key points"
 
@@ -248,6 +250,8 @@ class ConsoleApp:
                 self._opt_out()
             elif choice in FORGET:
                 self._forget()
+            elif choice in MOCK:
+                run_mock(self)
             elif choice in REVIEWS:
                 self._session(lambda: self.practice.next_question(self.who, level=self.level, reviews_only=True))
             elif choice in ANY:
@@ -266,6 +270,7 @@ class ConsoleApp:
             f"  [bold]v[/] level: {level}",
             "  [bold]s[/] stats", "  [bold]c[/] progress chart (saved as a PNG)",
             "  [bold]e[/] export my data (saved as JSON)", "  [bold]l[/] link with Discord, Slack or another terminal user",
+            "  [bold]i[/] mock interview (timed, with follow-ups and a report)",
             "  [bold]o[/] leaderboard opt-out", "  [bold]f[/] forget me (delete all my data)",
             "  [bold]h[/] help", "  [bold]q[/] quit",
         ]  # fmt: skip

@@ -16,7 +16,14 @@ UNDO_MINUTES = 10  # an undo key works this long after its grade, and only while
 # open: show a question to whoever clicks (question of the day); topic: practise a topic;
 # forget: confirm deleting the clicker's data; skip: set a question aside for today at a card version
 # (no new-question slot used); undo: take back the grade that moved the card to this version.
-VERBS = ("reveal", "answer", "grade", "next", "open", "topic", "forget", "skip", "undo")
+# Mock interviews carry the mock id where the question id goes and the step (or, for mgrade, the
+# report's question index) as the version: mnote opens the notes form, mdone ends a step, mstop ends
+# the mock, mgrade confirms a grade from its report.
+VERBS = (
+    "reveal", "answer", "grade", "next", "open", "topic", "forget", "skip", "undo",
+    "mnote", "mdone", "mstop", "mgrade",
+)  # fmt: skip
+RATED = ("grade", "mgrade")
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ class ActionKey:
             rating = int(parts[3]) if len(parts) == 4 else None
         except (IndexError, ValueError):
             raise StaleAction("that button is not one of ours") from None
-        if verb not in VERBS or len(parts) > 4 or version < 0 or (verb == "grade") != (rating is not None):
+        if verb not in VERBS or len(parts) > 4 or version < 0 or (verb in RATED) != (rating is not None):
             raise StaleAction("that button is not one of ours")
         if rating is not None and not 1 <= rating <= 4:
             raise StaleAction("that button is not one of ours")

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "qotd": "qotd",
     "import": "import",
     "remove": "remove",
+    "mock": "mock", "interview": "mock",
 }  # fmt: skip
 CATEGORY_WORDS: dict[str, str] = {
     "system_design": "system_design", "system-design": "system_design", "design": "system_design",
@@ -70,6 +71,7 @@ class Command:
     off: bool = False  # qotd off
     slug: str | None = None  # remove <id>
     subject: str | None = None  # export questions: the server's own questions, not the learner's data
+    minutes: int | None = None  # a mock interview's length
 
 
 @lru_cache(maxsize=1)
@@ -190,15 +192,26 @@ def _qotd(name: str, words: list[str], lowered: list[str]) -> Command:
     return Command(name, channel=channel, time=time, timezone=zone)
 
 
+def _mock(name: str, words: list[str], lowered: list[str]) -> Command:
+    """mock [category] [minutes] [level] | mock history | mock (where you are)."""
+    if "history" in lowered or "past" in lowered:
+        return Command(name, subject="history")
+    minutes = next((int(w) for w in lowered if w.isdigit()), None)
+    categories, levels = _filters([w for w in lowered if not w.isdigit() and w not in ("min", "minutes")])
+    return Command(name, category=categories[0] if categories else None, level=levels[0] if levels else None,
+                   minutes=minutes)  # fmt: skip
+
+
 _ARGUMENTS = {
     "question": _question, "review": _question, "subscribe": _subscribe, "snooze": _snooze,
     "timezone": _timezone, "leaderboard": _leaderboard, "link": _link, "export": _export,
-    "remove": _remove, "qotd": _qotd,
+    "remove": _remove, "qotd": _qotd, "mock": _mock,
 }  # fmt: skip
 
 HELP = (
     ("question [category] [level]", "a question: due reviews first, then something new"),
     ("review", "only what is due for review"),
+    ("mock [category] [30|45|60] [level] · mock history", "a timed mock interview with follow-ups and a report"),
     ("stats · chart", "your progress, as numbers or a picture"),
     ("subscribe HH:MM [timezone] [categories]", "a question every day at your local time"),
     ("unsubscribe · snooze N", "stop daily questions, or pause them for N days (0 resumes)"),

@@ -361,18 +361,9 @@ class Practice:
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                outcome = self.scheduler.review(card_schedule(card), rating, today, seed=idem_key)
-                after = outcome.schedule
-                assert after.stability is not None and after.difficulty is not None
-                review = NewReview(
-                    rating=int(rating), reviewed_at=self.clock.now(), review_date=today,
-                    scheduled_days=outcome.scheduled_days, idempotency_key=idem_key, answer_text=card.draft_answer,
-                    state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
-                    due=after.due, lapsed=is_lapse(rating, card.last_review), tenant=tenant,
-                    suggested_grade=card.draft_suggested_grade, covered_points=card.draft_covered,
-                )  # fmt: skip
+                review = self._review(card, rating, today, idem_key, tenant)
                 if await repo.record_review(learner.id, card, review):
-                    graded = replies.graded_reply(q, rating, after.due, today, category=category, undo=undo)
+                    graded = replies.graded_reply(q, rating, review.due, today, category=category, undo=undo)
                     return feedback_replies.with_note(graded, self._generous_note(q, card, rating))
                 card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
                 assert card is not None
@@ -441,6 +432,43 @@ class Practice:
         if q is None or card.draft_suggested_grade is None or card.draft_covered is None:
             return None
         return feedback_replies.generous_note(int(rating), card.draft_suggested_grade, card.draft_covered, len(q.key_points))
+
+    def _review(
+        self, card: CardRecord, rating: Rating, today: date, idem_key: str, tenant: str | None, *, with_draft: bool = True
+    ) -> NewReview:
+        """The review a grade of `card` (at its version) records: the scheduler's next state for it,
+        with the written draft and what the feedback made of it (`with_draft`)."""
+        outcome = self.scheduler.review(card_schedule(card), rating, today, seed=idem_key)
+        after = outcome.schedule
+        assert after.stability is not None and after.difficulty is not None
+        return NewReview(
+            rating=int(rating), reviewed_at=self.clock.now(), review_date=today,
+            scheduled_days=outcome.scheduled_days, idempotency_key=idem_key,
+            answer_text=card.draft_answer if with_draft else None,
+            state=after.state, step=after.step, stability=after.stability, difficulty=after.difficulty,
+            due=after.due, lapsed=is_lapse(rating, card.last_review), tenant=tenant,
+            suggested_grade=card.draft_suggested_grade if with_draft else None,
+            covered_points=card.draft_covered if with_draft else None,
+        )  # fmt: skip
+
+    async def record_grade(
+        self, repo: Repository, learner: LearnerRecord, question_id: str, rating: Rating, *,
+        idem_key: str, tenant: str | None,
+    ) -> date:  # fmt: skip
+        """A grade given outside the question flow (a mock interview's report), inside the caller's
+        transaction: the question's card is created if it has none, then graded at its current version.
+        The caller makes it happen once (the idempotency key is unique as well). Returns the next due day."""
+        today = self.today(learner)
+        for _ in range(3):  # a concurrent grade of the same card moves its version: read it again
+            card = await repo.card(learner.id, question_id)
+            if card is None:
+                new = Schedule.new(today)
+                await repo.add_card(learner.id, question_id, new.state, new.step, today)
+                continue
+            review = self._review(card, rating, today, idem_key, tenant, with_draft=False)
+            if await repo.record_review(learner.id, card, review):
+                return review.due
+        raise StaleAction("this question's card kept changing; try again")
 
     async def adopt_timezone(self, who: LearnerRef, name: str) -> bool:
         """A surface's idea of the learner's zone (their Slack profile, the terminal machine's zone),

@@ -21,6 +21,7 @@ from typing import Any
 import discord
 
 from bot.adapters.slack.installs import bot_token_lookup, multi_workspace
+from bot.core.mock import Mocks
 from bot.core.ports import CredentialsRefused
 from bot.core.pushes import Claim, PushConfig, Pushes
 from bot.push.discord import DiscordMessenger
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MIN_SLEEP_S = 0.05
 OUTAGE_SLEEP_S = (1.0, 30.0)  # first and longest wait while the database cannot be reached
+MOCK_POLL_S = 5.0  # look for mocks started since at least this often (nudges are due within seconds)
 
 
 class PushWorker:
@@ -114,6 +116,31 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
+async def wake_mocks(
+    mocks: Mocks, messengers: dict[str, Any], worker_id: str, lease: timedelta, stop: asyncio.Event, *, once: bool
+) -> None:
+    """Mock interviews' time-up nudges and idle closes, claimed like pushes: one process acts on each."""
+    platforms = sorted(messengers)
+    outage = OUTAGE_SLEEP_S[0]
+    while not stop.is_set():
+        try:
+            counts = await mocks.wake(messengers, worker=worker_id, lease=lease)
+            if counts:
+                log.info("mock nudges by %s: %s", worker_id, dict(counts))
+                continue
+            due = await mocks.next_wake(platforms)
+        except Exception:  # the database went away: try again later, as the push loop does
+            log.exception("push worker %s cannot wake mock interviews; retrying in %.0f s", worker_id, outage)
+            await _wait(stop, outage)
+            outage = min(outage * 2, OUTAGE_SLEEP_S[1])
+            continue
+        outage = OUTAGE_SLEEP_S[0]
+        if once:
+            return
+        delay = MOCK_POLL_S if due is None else min(max((due - mocks.clock.now()).total_seconds(), MIN_SLEEP_S), MOCK_POLL_S)
+        await _wait(stop, delay)
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -154,9 +181,12 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("push worker %s started for %s", worker_id, ", ".join(sorted(messengers)))
+    nudges = asyncio.create_task(wake_mocks(app.mocks, messengers, worker_id, lease, stop, once=once))
     try:
         await worker.run(stop, once=once)
+        await nudges
     finally:
+        nudges.cancel()
         for messenger in messengers.values():
             await messenger.close()
         await app.engine.dispose()

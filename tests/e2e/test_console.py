@@ -245,3 +245,32 @@ def test_skip_undo_and_the_interval_each_grade_gives(tmp_path, clock):
     assert "Recorded: Could teach it" in text and "Recorded: Missed it" in text
     assert re.search(r"Reviews +2 \(2 today\)", text)  # the undone grade is gone
     assert "This session: 2 questions reviewed · 2 new · 1 recalled" in " ".join(text.split())
+def index_question():
+    return question(
+        "db-mock-orders", "databases", "mid", time_box_minutes=15,
+        title="Speed up the order history page",
+        key_points=[
+            {"text": "Composite index on (customer_id, created_at)", "level": "mid"},
+            {"text": "Keyset pagination instead of a large OFFSET", "level": "senior"},
+            {"text": "Check the plan with EXPLAIN ANALYZE", "level": "junior"},
+        ],
+        follow_ups=[
+            {"question": "How would you page through ten thousand orders?", "probes": "pagination", "key_points": [1]},
+            {"question": "How do you know the index is used?", "probes": "plans", "key_points": [2]},
+        ],
+    )  # fmt: skip
+
+
+def test_a_mock_interview_in_the_terminal_runs_to_a_report_and_a_recorded_grade(tmp_path, clock):
+    answer = "I would add a composite index on customer_id and created_at so the page reads few rows."
+    lines = ["i", "2", "", "w", answer, "", "d", "w", "I would use keyset pagination on the last created_at seen.", "",
+             "s", "", "i", "h", "q"]  # fmt: skip
+    text = run(tmp_path, clock, lines, bank=Bank((index_question(),)))
+    assert "Mock interview · Speed up the order history page" in text
+    assert "11 min left of 11 min for this step" in text
+    assert "Interviewer:" in text  # a follow-up on what the answer missed
+    assert "Mock interview report · Databases, mid" in text
+    assert "You stopped the round early" in text
+    assert "✓ Composite index on (customer_id, created_at)" in text
+    assert "Grade recorded" in text
+    assert "Databases 20 min (mid) · stopped" in text  # the history

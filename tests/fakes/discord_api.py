@@ -177,6 +177,10 @@ class DiscordStandIn:
         self.shards_identified: list[tuple[int, int]] = []  # (shard id, shard count) of each identify
         self.delivered: list[tuple[str, int]] = []  # (event, shard id) of each dispatched event
         self.on_record: Callable[[Recorded], None] | None = None  # called as each request is recorded (benchmarks)
+        self.threads: dict[str, dict[str, Any]] = {}  # thread id -> the thread, with its "members"
+        self.can_create_threads = True  # False: the bot lacks Create Private Threads (403 50013)
+        self.hold_created = 0  # this many created messages get no response (the sender dies waiting)
+        self.held = asyncio.Event()  # set when one is being held
 
         self._ids = itertools.count(1)
         self._dm_channels: dict[str, str] = {}  # user id -> DM channel id
@@ -209,6 +213,8 @@ class DiscordStandIn:
                 web.delete(API + "/webhooks/{application_id}/{token}/messages/@original", self._delete_original),
                 web.post(API + "/users/@me/channels", self._create_dm),
                 web.post(API + "/channels/{channel_id}/messages", self._create_message),
+                web.post(API + "/channels/{channel_id}/threads", self._create_thread),
+                web.put(API + "/channels/{channel_id}/thread-members/{user_id}", self._add_thread_member),
                 web.put(API + "/applications/{application_id}/commands", self._sync_commands),
                 web.put(API + "/applications/{application_id}/guilds/{guild_id}/commands", self._sync_commands),
                 web.get("/attachments/{attachment_id}/{filename}", self._attachment),
@@ -586,7 +592,31 @@ class DiscordStandIn:
         if body.get("enforce_nonce"):
             self._nonces[nonce_key] = message["id"]
         self.messages_per_channel[channel_id] += 1
+        if self.hold_created > 0:  # posted, but the answer never reaches the sender
+            self.hold_created -= 1
+            self.held.set()
+            await asyncio.Event().wait()
         return _json(message)
+
+    async def _create_thread(self, request: web.Request) -> web.Response:
+        body = request[RECORD].body or {}
+        if not self.can_create_threads:
+            return _error(403, 50013, "Missing Permissions")
+        if not 1 <= len(body.get("name", "")) <= 100 or body.get("type") not in (11, 12):
+            return _error(400, 50035, "Invalid Form Body")
+        thread = {
+            "id": self.new_id(), "type": body["type"], "parent_id": request.match_info["channel_id"],
+            "name": body["name"], "guild_id": "0", "members": [],
+        }  # fmt: skip
+        self.threads[thread["id"]] = thread
+        return _json({k: v for k, v in thread.items() if k != "members"}, 201)
+
+    async def _add_thread_member(self, request: web.Request) -> web.Response:
+        thread = self.threads.get(request.match_info["channel_id"])
+        if thread is None:
+            return _error(404, 10003, "Unknown Channel")
+        thread["members"].append(request.match_info["user_id"])
+        return web.Response(status=204)
 
     def channel_messages(self, channel_id: str) -> list[dict[str, Any]]:
         return [m for m in self.messages.values() if m["channel_id"] == channel_id]

@@ -258,7 +258,9 @@ async def test_export_holds_everything_about_the_learner(app, engine, clock):
     (file,) = exported.files
     assert file.filename == "my-data.json"
     data = json.loads(file.data)
-    assert set(data) == {"format", "exported_at", "learner", "identities", "cards", "reviews", "subscriptions"}
+    assert set(data) == {
+        "format", "exported_at", "learner", "identities", "cards", "reviews", "subscriptions", "mock_interviews"
+    }
     assert [(i["platform"], i["platform_user_id"]) for i in data["identities"]] == [
         ("discord", "100"),
         ("slack", "U100"),
@@ -310,8 +312,13 @@ async def test_forget_me_deletes_every_row_about_the_learner_and_nothing_else(ap
     await app.accounts.link_code(ANA_DISCORD)  # an unused one too
     await add_dm_target(engine, await learner_id(engine, ANA_DISCORD), "100", "discord", now)
     await app.practice.show(ANA_SLACK, "db-c")
+    mock = await app.mocks.start(ANA_DISCORD, "databases")
+    await app.mocks.add_notes(ANA_DISCORD, next(a.key for a in mock.actions if a.key.startswith("mnote:")), "Notes")
     during = await counts(engine)
-    for table in ("learners", "cards", "reviews", "push_targets", "deliveries", "link_codes", "link_guesses"):
+    for table in (
+        "learners", "cards", "reviews", "push_targets", "deliveries", "link_codes", "link_guesses", "mocks",
+        "mock_steps",
+    ):  # fmt: skip
         assert during[table] > before[table], table
 
     prompt = await app.accounts.forget_prompt(ANA_SLACK)

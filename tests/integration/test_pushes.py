@@ -13,9 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.core.accounts import Accounts
 from bot.core.actions import ActionKey
-from bot.core.buttons import Buttons
 from bot.core.ports import DeliveryFailed
 from bot.core.practice import LearnerRef
 from bot.core.pushes import Claim, PushConfig, Pushes
@@ -24,7 +22,7 @@ from bot.core.subscriptions import Subscriptions
 from storage.models import Card, Delivery, Learner, PushTarget
 from storage.repositories import Store
 from tests.buttons import key, qid
-from tests.conftest import make_practice
+from tests.conftest import make_app, make_practice
 from tests.fakes.messenger import Crash, FakeMessenger
 
 UTC = timezone.utc
@@ -93,7 +91,7 @@ async def test_a_learner_gets_one_question_at_their_local_time_with_the_usual_fl
     assert reply.kind == "question" and qid(reply).startswith("sd-") and "Daily question" in reply.footer
     # The pushed buttons are ordinary ones: reveal and grade feed the learner's own schedule.
     reveal = key(reply, "reveal")
-    buttons = Buttons(practice, Accounts(practice))
+    buttons = make_app(practice.store.engine, practice.catalog.bank, practice.clock).buttons
     revealed = await buttons.press(ANNA, reveal)
     grade = key(revealed, "grade", 3)
     assert (await buttons.press(ANNA, grade)).title == "Recorded: Solid"
@@ -298,7 +296,7 @@ async def test_a_qotd_click_gives_each_clicker_their_own_flow(subs, pushes, fake
     await subs.qotd_set(ADMIN, tenant="discord:7", channel_id="C1", time="09:00", timezone="UTC", is_admin=True)
     await drain(pushes)
     (action,) = fake.posted[0].reply.actions
-    buttons = Buttons(practice, Accounts(practice))
+    buttons = make_app(practice.store.engine, practice.catalog.bank, practice.clock).buttons
     for who in (ANNA, LearnerRef("discord", "2002")):
         mine = await buttons.press(who, action.key, tenant="discord:7")
         assert mine.kind == "question" and any(a.key.startswith("reveal:") for a in mine.actions)

@@ -66,22 +66,25 @@ class PracticeBot(commands.AutoShardedBot):
 
     async def on_action(self, interaction: discord.Interaction, key: str) -> None:
         """A click on one of our buttons (render.ActionButton), whenever and wherever it was posted."""
-        if interactions.parse_verb(key) == "answer":
-            await interactions.open_answer_form(interaction, key)
+        verb = interactions.parse_verb(key)
+        if verb in interactions.FORMS:
+            await interactions.open_text_form(interaction, key, verb)
             return
         work = self.app.buttons.press(interactions.learner(interaction), key, tenant=interactions.tenant(interaction))
         await interactions.press(interaction, work)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Answer forms are handled from their custom_id, so a form opened before a restart still counts."""
-        key = interactions.answer_key(interaction)
+        """Answer and notes forms are handled from their custom_id, so a form opened before a restart
+        still counts."""
+        key = interactions.form_key(interaction)
         if key is None:
             return
         text = interactions.submitted_text(interaction)
-        work = self.app.practice.submit_answer(
-            interactions.learner(interaction), key, text, tenant=interactions.tenant(interaction)
-        )
-        await interactions.submit(interaction, work, text)
+        who, where = interactions.learner(interaction), interactions.tenant(interaction)
+        if interactions.parse_verb(key) == "mnote":
+            await interactions.submit(interaction, self.app.mocks.add_notes(who, key, text, tenant=where), text)
+            return
+        await interactions.submit(interaction, self.app.practice.submit_answer(who, key, text, tenant=where), text)
 
 
 def shard_options(shard_count: int | None, shard_ids: tuple[int, ...]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.adapters.discord import render
 from bot.adapters.discord.interactions import is_admin, learner, respond, tenant
 from bot.core.custom import check_import_size
+from bot.core.mock import Where
 from bot.core.replies import Reply
 from question_bank.schema import CATEGORIES, CATEGORY_NAMES, LEVELS
 
@@ -290,5 +291,90 @@ class Account(commands.Cog):
         await respond(interaction, self.app.accounts.forget_prompt(learner(interaction)))
 
 
+MOCK_LENGTHS = [Choice(name=f"{m} minutes (system design)", value=m) for m in (30, 45, 60)]
+MOCK_PLACES = [
+    Choice(name="In my direct messages", value="dm"),
+    Choice(name="In a private thread here", value="thread"),
+    Choice(name="Here, visible only to me", value="here"),
+]
+PRIVATE_THREAD = 12
+
+
+class MockInterview(commands.Cog):
+    mock = app_commands.Group(name="mock", description="Timed mock interviews with follow-ups and a report.")
+
+    def __init__(self, app: App):
+        self.app = app
+
+    @mock.command(name="start", description="Start a timed mock interview (private).")
+    @app_commands.describe(
+        category="What the interview is about", minutes="System design only: 30, 45 or 60 (default 45)",
+        level="The level to practise at (default mid)", where="Where it runs (default: your direct messages)",
+    )  # fmt: skip
+    @app_commands.choices(category=CATEGORY_CHOICES, minutes=MOCK_LENGTHS, level=LEVEL_CHOICES, where=MOCK_PLACES)
+    async def start(
+        self, interaction: discord.Interaction, category: str, minutes: int | None = None, level: str | None = None,
+        where: str = "dm",
+    ) -> None:  # fmt: skip
+        if where == "thread" and interaction.guild_id is not None:
+            await respond(interaction, self._start_in_thread(interaction, category, minutes, level))
+            return
+        if where == "here":
+            place = Where("discord", recipient=str(interaction.user.id))  # reminders by DM when they can
+            work = self.app.mocks.start(learner(interaction), category, minutes=minutes, level=level,
+                                        tenant=tenant(interaction), where=place)  # fmt: skip
+            await respond(interaction, work)
+            return
+        await respond(interaction, self._start_in_dms(interaction, category, minutes, level))
+
+    async def _start_in_dms(
+        self, interaction: discord.Interaction, category: str, minutes: int | None, level: str | None
+    ) -> Reply:
+        dm = await interaction.user.create_dm()
+        place = Where("discord", recipient=str(interaction.user.id), channel_id=str(dm.id))
+        reply = await self.app.mocks.start(learner(interaction), category, minutes=minutes, level=level,
+                                           tenant=tenant(interaction), where=place)  # fmt: skip
+        embed, view = render.render(reply)
+        try:
+            await dm.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:  # DMs closed: the mock still runs here, privately
+            return render.dm_failed(reply, exc.code if isinstance(exc, discord.Forbidden) else None)
+        return Reply(title="Mock interview started", body=render.MOCK_IN_DMS, kind="info")
+
+    async def _start_in_thread(
+        self, interaction: discord.Interaction, category: str, minutes: int | None, level: str | None
+    ) -> Reply:
+        """A private thread off this channel with just the learner and the bot: the round and its
+        reminders go there. Without the permission to make one, the learner is told to use DMs."""
+        who = learner(interaction)
+        running = await self.app.mocks.current(who, tenant=tenant(interaction))
+        if any(a.key.startswith("mdone:") for a in running.actions):
+            return running
+        http = interaction.client.http
+        try:
+            thread = await http.start_thread_without_message(
+                interaction.channel_id, name=render.clip(f"Mock interview · {interaction.user.display_name}", 100),
+                auto_archive_duration=1440, type=PRIVATE_THREAD, invitable=False,
+            )  # fmt: skip
+            await http.add_user_to_thread(thread["id"], interaction.user.id)
+        except discord.HTTPException:
+            return Reply(title="No private thread here", body=render.NO_THREAD, kind="error")
+        place = Where("discord", recipient=str(interaction.user.id), channel_id=str(thread["id"]))
+        reply = await self.app.mocks.start(who, category, minutes=minutes, level=level, tenant=tenant(interaction),
+                                           where=place)  # fmt: skip
+        embed, view = render.render(reply)
+        channel = interaction.client.get_partial_messageable(int(thread["id"]), guild_id=interaction.guild_id)
+        await channel.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=discord.AllowedMentions.none())
+        return Reply(title="Mock interview started", body=render.mock_in_thread(thread["id"]), kind="info")
+
+    @mock.command(name="now", description="Where you are in your mock interview.")
+    async def now(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, self.app.mocks.current(learner(interaction), tenant=tenant(interaction)))
+
+    @mock.command(name="history", description="Your past mock interviews and how they went.")
+    async def history(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, self.app.mocks.history(learner(interaction)))
+
+
 def cogs(app: App) -> list[commands.Cog]:
-    return [Practice(app), DailyQuestion(app), Server(app), Account(app)]
+    return [Practice(app), DailyQuestion(app), Server(app), Account(app), MockInterview(app)]

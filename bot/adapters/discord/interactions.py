@@ -111,24 +111,30 @@ async def respond(interaction: discord.Interaction, work: Coroutine[Any, Any, Re
 
 
 # buttons ----------------------------------------------------------------------------------------
-class AnswerForm(discord.ui.Modal):
-    """The text box behind "Write an answer". Its custom_id carries the button's key, so the
-    submission is handled from the id alone (see `submit`), like the buttons: it survives a restart."""
-
-    answer: discord.ui.TextInput = discord.ui.TextInput(
-        label=render.ANSWER_LABEL,
-        style=discord.TextStyle.paragraph,
-        placeholder=render.ANSWER_PLACEHOLDER,
-        max_length=MAX_ANSWER_CHARS,
-        custom_id=ANSWER_FIELD_ID,
-    )
-
-    def __init__(self, key: str):
-        super().__init__(title=render.ANSWER_TITLE, custom_id=render.PREFIX + key, timeout=None)
+FORMS = {  # verb -> (title, label, placeholder) of the text box a button opens
+    "answer": (render.ANSWER_TITLE, render.ANSWER_LABEL, render.ANSWER_PLACEHOLDER),
+    "mnote": (render.NOTES_TITLE, render.NOTES_LABEL, render.NOTES_PLACEHOLDER),
+}
 
 
-async def open_answer_form(interaction: discord.Interaction, key: str) -> None:
-    form = AnswerForm(key)
+class TextForm(discord.ui.Modal):
+    """The text box behind "Write an answer" (and a mock's "Add notes"). Its custom_id carries the
+    button's key, so the submission is handled from the id alone (see `submit`), like the buttons:
+    it survives a restart."""
+
+    def __init__(self, key: str, verb: str):
+        title, label, placeholder = FORMS[verb]
+        super().__init__(title=title, custom_id=render.PREFIX + key, timeout=None)
+        self.add_item(
+            discord.ui.TextInput(
+                label=label, style=discord.TextStyle.paragraph, placeholder=placeholder,
+                max_length=MAX_ANSWER_CHARS, custom_id=ANSWER_FIELD_ID,
+            )  # fmt: skip
+        )
+
+
+async def open_text_form(interaction: discord.Interaction, key: str, verb: str) -> None:
+    form = TextForm(key, verb)
     await interaction.response.send_modal(form)
     form.stop()  # discord.py would otherwise hold it in memory until submitted, and lose it on a restart
 
@@ -151,14 +157,14 @@ async def press(interaction: discord.Interaction, work: Coroutine[Any, Any, Repl
         await _fill(interaction, reply)
 
 
-def answer_key(interaction: discord.Interaction) -> str | None:
-    """The ActionKey of a submitted answer form, None for anything that is not ours."""
+def form_key(interaction: discord.Interaction) -> str | None:
+    """The ActionKey of a submitted answer or notes form, None for anything that is not ours."""
     data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
     custom_id = str(data.get("custom_id", ""))
     if interaction.type is not discord.InteractionType.modal_submit or not custom_id.startswith(render.PREFIX):
         return None
     key = custom_id.removeprefix(render.PREFIX)
-    return key if parse_verb(key) == "answer" else None
+    return key if parse_verb(key) in FORMS else None
 
 
 def submitted_text(interaction: discord.Interaction) -> str:

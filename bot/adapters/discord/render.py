@@ -56,6 +56,18 @@ ANSWER_FIELD = "Your answer"
 ANSWER_TITLE = "Your answer"  # the form: title at most 45 characters, label 45, placeholder 100
 ANSWER_LABEL = "Answer as you would in the interview"
 ANSWER_PLACEHOLDER = "Write freely; the key points come next so you can compare and grade yourself."
+NOTES_TITLE = "Your notes for this step"
+NOTES_LABEL = "What you would say at this step"
+NOTES_PLACEHOLDER = "Send as many notes as you like; press Done when you are ready to move on."
+MOCK_IN_DMS = "Your mock interview has started in your direct messages with me."
+NO_THREAD = (
+    "I can't open a private thread in this channel (I need Create Private Threads and Send Messages in "
+    "Threads here). Start it with where: In my direct messages instead."
+)
+
+
+def mock_in_thread(thread_id: str) -> str:
+    return f"Your mock interview has started in a private thread: <#{thread_id}>"
 OPEN_LABEL = "Practise this"
 MANAGE_SERVER_ONLY = "Only members with the Manage Server permission can do that."
 SERVER_ONLY = "That works in a server, not in direct messages."

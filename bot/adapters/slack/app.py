@@ -42,6 +42,7 @@ from bot.core.actions import ActionKey
 from bot.core.commands import Command
 from bot.core.custom import MAX_IMPORT_BYTES
 from bot.core.errors import DomainError, InvalidBank, InvalidInput, NotAllowed
+from bot.core.mock import Where
 from bot.core.practice import LearnerRef
 from bot.core.replies import Reply, error_reply, next_action
 from bot.settings import Settings
@@ -160,7 +161,7 @@ class SlackBot:
         )
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         verb = self._verb(key)
-        if verb == "answer":  # the modal must open within 3 s of the click: no lookups first
+        if verb in ("answer", "mnote"):  # the modal must open within 3 s of the click: no lookups first
             await self._answer(client, to, lambda: self._open_answer_box(client, body, key, to))
             return
         forget = verb == "forget"  # adopting a zone would store the learner again before deleting them
@@ -184,11 +185,9 @@ class SlackBot:
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         req = await self._request(client, user["id"], team, to, user.get("username", ""))
         text = view["state"]["values"][ANSWER_BLOCK][ANSWER_INPUT].get("value") or ""
-        await self._answer(
-            client,
-            req.to,
-            lambda: self.core.practice.submit_answer(req.who, meta.get("key", ""), text, tenant=req.tenant),
-        )
+        key = meta.get("key", "")
+        use_case = self.core.mocks.add_notes if self._verb(key) == "mnote" else self.core.practice.submit_answer
+        await self._answer(client, req.to, lambda: use_case(req.who, key, text, tenant=req.tenant))
 
     async def on_home(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") != "home":
@@ -244,6 +243,14 @@ class SlackBot:
             case "remove":
                 admin = await self._require_admin(client, req)
                 return await core.custom.remove(tenant, cmd.slug, is_admin=admin)
+            case "mock" if cmd.subject == "history":
+                return await core.mocks.history(who)
+            case "mock" if cmd.category is None:
+                return await core.mocks.current(who, tenant)
+            case "mock":  # steps and nudges in the DM; from a slash command, privately where it was typed
+                place = Where("slack", recipient=who.user_id, channel_id=req.to.channel if req.to.in_dm else None)
+                return await core.mocks.start(who, cmd.category, minutes=cmd.minutes, level=cmd.level,
+                                              tenant=tenant, where=place)  # fmt: skip
         return commands.help_reply()
 
     async def _qotd(self, client: AsyncWebClient, req: Request, cmd: Command, here: str | None) -> Reply:
