@@ -302,7 +302,9 @@ class Practice:
         text = text.strip()
         if len(text) > MAX_ANSWER_CHARS:
             raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters (yours has {len(text)}).")
-        q = await self._lookup(action.question_id, tenant)
+        async with self.store.transaction() as repo:
+            q = self._question(await self.catalog.view(repo, tenant), action.question_id)
+        # Read off the event loop and outside any transaction: the engine may take up to its timeout.
         assessment = await self.feedback.assess(q, text) if text and self.feedback is not None else None
         async with self.store.transaction() as repo:
             learner = await self.learner(repo, who)

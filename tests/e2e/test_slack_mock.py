@@ -28,7 +28,7 @@ async def harness(engine, clock):
         settings = settings_for(slack)
         app = build(settings, bank=Bank((booking_design(),)), engine=engine, clock=clock)
         bolt = create_app(app, settings)
-        runner, base = await serve(bolt)
+        runner, base = await serve(bolt, settings)
         try:
             yield Harness(slack, app, base + "/slack/events", session, bolt)
         finally:
