@@ -91,6 +91,8 @@ class LastReview:
     before_difficulty: float | None
     before_due: date | None
     before_last_review: date | None
+    suggested_grade: int | None = None  # what the written-answer feedback made of the answer
+    covered_points: int | None = None
 
 
 @dataclass(frozen=True)
@@ -399,7 +401,7 @@ class Repository(
             select(
                 R.c.id, R.c.card_id, R.c.question_id, R.c.rating, R.c.reviewed_at, R.c.card_version, R.c.answer_text,
                 R.c.before_state, R.c.before_step, R.c.before_stability, R.c.before_difficulty, R.c.before_due,
-                R.c.before_last_review,
+                R.c.before_last_review, R.c.suggested_grade, R.c.covered_points,
             )  # fmt: skip
             .where(R.c.learner_id == learner_id)
             .order_by(R.c.reviewed_at.desc(), R.c.id.desc())
@@ -410,7 +412,8 @@ class Repository(
 
     async def undo_review(self, review: LastReview, lapsed: bool) -> bool:
         """Put the card back exactly as it was before `review` (schedule, version, counts, the written
-        answer as a draft) and delete the review. False if the card moved on since."""
+        answer as a draft with what the feedback made of it) and delete the review. False if the card
+        moved on since."""
         restored = await self._conn.execute(
             update(C)
             .where(C.c.id == review.card_id, C.c.version == review.card_version + 1)
@@ -418,7 +421,8 @@ class Repository(
                 state=review.before_state, step=review.before_step, stability=review.before_stability,
                 difficulty=review.before_difficulty, due=review.before_due, last_review=review.before_last_review,
                 version=review.card_version, reps=C.c.reps - 1, lapses=C.c.lapses - (1 if lapsed else 0),
-                draft_answer=review.answer_text,
+                draft_answer=review.answer_text, draft_suggested_grade=review.suggested_grade,
+                draft_covered=review.covered_points,
             )  # fmt: skip
         )
         if restored.rowcount != 1:
