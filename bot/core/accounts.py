@@ -259,7 +259,9 @@ def forget_prompt_reply(key: str) -> Reply:
         title="Delete all your data?",
         body=(
             "This deletes everything stored about you, on every linked account: your schedule, every "
-            "review and written answer, daily questions and link codes. It cannot be undone.\n"
+            "review and written answer, daily questions and link codes. It cannot be undone. (Wrong link "
+            "codes you entered stay counted for up to an hour, by a hash of your account id and nothing else, "
+            "so that deleting cannot reset the guess limit.)\n"
             "Export your data first if you want a copy."
         ),
         actions=(Action("Delete all my data", key, "danger", hint="Deletes everything about you, for good"),),
@@ -271,6 +273,6 @@ def forgotten_reply(deleted: dict[str, int]) -> Reply:
     body = (
         f"Deleted {deleted['reviews']} review(s), {deleted['cards']} question(s), "
         f"{deleted['learners']} account(s) and {deleted['push_targets']} daily question(s). "
-        "Nothing about you is stored any more; using the bot again starts afresh."
+        "Nothing else about you is stored; using the bot again starts afresh."
     )
     return Reply(title="Your data is deleted", body=body, kind="info")
