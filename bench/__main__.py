@@ -3,6 +3,7 @@
 `./dev bench [practice] [--learners N] [--cards N] [--samples N]`: the practice path.
 `./dev bench pushes [--learners N] [--subscriptions N] [--samples N] [--rate R] [--workers N] [--postgres]`:
 daily push delivery through the loopback Discord, and the planning query.
+`./dev bench imports`: hostile and large question imports, checked in the bounded child process.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import practice_path, pushes
+from bench import imports, practice_path, pushes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
-    p.add_argument("which", nargs="?", default="practice", choices=["practice", "pushes"])
+    p.add_argument("which", nargs="?", default="practice", choices=["practice", "pushes", "imports"])
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)
     p.add_argument("--samples", type=int, default=2_000)
@@ -24,7 +25,9 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=1, help="pushes: push workers sharing the rate")
     p.add_argument("--postgres", action="store_true", help="pushes: also on a throwaway PostgreSQL")
     args = p.parse_args()
-    if args.which == "pushes":
+    if args.which == "imports":
+        asyncio.run(imports.run())
+    elif args.which == "pushes":
         asyncio.run(pushes.run(args.learners, args.subscriptions, args.samples, args.rate, args.workers, args.postgres))
     else:
         asyncio.run(practice_path.run(args.learners, args.cards, args.samples))
