@@ -58,7 +58,9 @@ class IsolatedParser:
                     await child.wait()
         if child.returncode != 0 or not out:
             mib = limits.memory_bytes // (1024 * 1024)
-            message = f"too large or complex to check (limits: {limits.seconds:.0f} s, {mib} MiB); split it into smaller files"
+            message = (
+                f"too large or complex to check (limits: {limits.seconds:.0f} s, {mib} MiB); split it into smaller files"
+            )
             raise InvalidBank([BankError(source, 1, None, None, message)])
         result = json.loads(out)
         return result["documents"], [BankError(**e) for e in result["errors"]]
