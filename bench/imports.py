@@ -12,29 +12,11 @@ import time
 
 from question_bank.isolated import IsolatedParser
 from question_bank.loader import InvalidBank
-from tests.hostile_yaml import DEEP_NESTING, RECURSIVE_ALIAS, alias_bomb, slow_but_valid_yaml
-
-QUESTION = """\
-  - id: db-{n}
-    category: databases
-    title: Question {n}
-    prompt: A concrete scenario for question {n}, with users, a constraint and something worth discussing.
-    level: mid
-    difficulty: medium
-    time_box_minutes: 10
-    topics: [indexing]
-    key_points: [First key point, Second key point, Third key point]
-    outline: [Step one, Step two, Step three]
-    follow_ups:
-      - {{question: "Why?", probes: reasoning}}
-      - {{question: "What else?", probes: breadth}}
-    pitfalls: [A pitfall]
-    hints: [A hint]
-"""
-
+from tests.hostile_yaml import DEEP_NESTING, RECURSIVE_ALIAS, alias_bomb, question_entry, slow_but_valid_yaml
 
 def files() -> list[tuple[str, str]]:
-    valid = "schema_version: 1\nquestions:\n" + "".join(QUESTION.format(n=n) for n in range(500))
+    prompt = "A concrete scenario for a backend service, with its users, a constraint and something worth discussing."
+    valid = "schema_version: 1\nquestions:\n" + "".join(question_entry(f"be-{n}", prompt) for n in range(500))
     flood = slow_but_valid_yaml(250_000)
     return [
         (f"alias bomb ({len(alias_bomb())} B)", alias_bomb()),
