@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Limits:
-    seconds: float = 20.0  # wall time for one file, start-up included (CPU is capped at the same)
+    seconds: float = 30.0  # wall time for one file, start-up included (CPU is capped at the same)
     memory_bytes: int = 512 * 1024 * 1024  # the child's whole address space
     concurrent: int = 2  # files checked at once; more wait their turn
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 
@@ -30,16 +40,45 @@ CATEGORY_NAMES = {
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=40)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-KeyPoint = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=75)]
+KeyPointText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=75)]
+Phrasing = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class KeyPoint(_Record):
+    """One atomic point a strong answer hits.
+
+    Written in YAML either as plain text or as a mapping with the lowest level at which an interviewer
+    expects it and, where the written-answer feedback needs them, other ways of saying it.
+    """
+
+    text: KeyPointText
+    level: Level | None = None
+    phrasings: Annotated[list[Phrasing], Field(max_length=8)] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, value: object) -> object:
+        return {"text": value} if isinstance(value, str) else value
+
+    @model_serializer(mode="wrap")
+    def _as_text_when_bare(self, handler: SerializerFunctionWrapHandler) -> object:
+        # A key point with nothing but its text is written back as plain text, as authors write it.
+        if self.level is None and not self.phrasings:
+            return self.text
+        return handler(self)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class FollowUp(_Record):
     question: Text
     probes: Text  # what the follow-up is testing
+    key_points: list[Annotated[int, Field(ge=0)]] = []  # 0-based indices of the key points it probes
 
 
 class Star(_Record):
@@ -83,6 +122,21 @@ class Question(_Record):
         if unknown:
             raise ValueError(f"unknown topic {', '.join(unknown)} (add it to question_bank/topics.yaml)")
         return topics
+
+    @model_validator(mode="after")
+    def _follow_ups_probe_known_points(self) -> Question:
+        for i, follow_up in enumerate(self.follow_ups):
+            beyond = [k for k in follow_up.key_points if k >= len(self.key_points)]
+            if beyond:
+                raise ValueError(
+                    f"follow_ups[{i}] probes key point {beyond[0]}, but there are only "
+                    f"{len(self.key_points)} (indices start at 0)"
+                )
+        return self
+
+    @property
+    def key_point_texts(self) -> list[str]:
+        return [kp.text for kp in self.key_points]
 
     @model_validator(mode="after")
     def _guidance_matches_category(self) -> Question:

@@ -114,7 +114,7 @@ def _bullets(items: list[str] | tuple[str, ...], mark: str = "•") -> str:
 
 
 def reveal_reply(q: Question, version: int) -> Reply:
-    fields = [Field("Key points", _bullets(q.key_points, "☐"), inline=False)]
+    fields = [Field("Key points", _bullets(q.key_point_texts, "☐"), inline=False)]
     if q.star is not None:
         star = q.star
         fields.append(
