@@ -6,6 +6,7 @@ daily push delivery through the loopback Discord, and the planning query.
 `./dev bench discord-load [--rates 100,200,300] [--seconds S]`: slash commands at fixed rates into one
 Discord bot process on PostgreSQL.
 `./dev bench feedback [--samples N]`: written-answer feedback quality, adversarial answers, latency, memory.
+`./dev bench imports`: hostile and large question imports, checked in the bounded child process.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import discord_load, feedback, practice_path, pushes
+from bench import discord_load, feedback, imports, practice_path, pushes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
-    p.add_argument("which", nargs="?", default="practice", choices=["practice", "pushes", "discord-load", "feedback"])
+    p.add_argument(
+        "which", nargs="?", default="practice", choices=["practice", "pushes", "discord-load", "feedback", "imports"]
+    )
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)
     p.add_argument("--samples", type=int, default=2_000)
@@ -33,6 +36,8 @@ def main() -> None:
         asyncio.run(discord_load.run([float(r) for r in args.rates.split(",")], args.seconds))
     elif args.which == "feedback":
         feedback.run(args.samples)
+    elif args.which == "imports":
+        asyncio.run(imports.run())
     elif args.which == "pushes":
         asyncio.run(pushes.run(args.learners, args.subscriptions, args.samples, args.rate, args.workers, args.postgres))
     else:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Limits:
-    seconds: float = 20.0  # wall time for one file, start-up included (CPU is capped at the same)
+    seconds: float = 30.0  # wall time for one file, start-up included (CPU is capped at the same)
     memory_bytes: int = 512 * 1024 * 1024  # the child's whole address space
     concurrent: int = 2  # files checked at once; more wait their turn
 
@@ -58,7 +58,9 @@ class IsolatedParser:
                     await child.wait()
         if child.returncode != 0 or not out:
             mib = limits.memory_bytes // (1024 * 1024)
-            message = f"too large or complex to check (limits: {limits.seconds:.0f} s, {mib} MiB); split it into smaller files"
+            message = (
+                f"too large or complex to check (limits: {limits.seconds:.0f} s, {mib} MiB); split it into smaller files"
+            )
             raise InvalidBank([BankError(source, 1, None, None, message)])
         result = json.loads(out)
         return result["documents"], [BankError(**e) for e in result["errors"]]

@@ -138,8 +138,8 @@ _CARD_COLS = (
 # A platform identity resolves to its learner in one statement: a linked identity points at the
 # learner it was merged into (merged_into always names a learner that is not merged itself).
 _IDENTITY = L.alias("identity")
-_LEARNER_BY_IDENTITY = (
-    select(*(_IDENTITY.c.display_name if c is L.c.display_name else c for c in _LEARNER_COLS))  # the identity's own name
+_LEARNER_BY_IDENTITY = (  # with the name of the identity asked about, not of the learner it resolves to
+    select(*(_IDENTITY.c.display_name if c is L.c.display_name else c for c in _LEARNER_COLS))
     .select_from(_IDENTITY.join(L, L.c.id == func.coalesce(_IDENTITY.c.merged_into, _IDENTITY.c.id)))
     .where(
         _IDENTITY.c.platform == bindparam("platform"),

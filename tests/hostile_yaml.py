@@ -21,19 +21,18 @@ def slow_but_valid_yaml(values: int = 40_000) -> str:
     return "schema_version: 1\nnotes: [" + ", ".join(["1"] * values) + "]\nquestions: []\n"
 
 
-MASKED_LINK = "[Official login](https://evil.example/x)"
-LINKED_QUESTION = f"""\
-schema_version: 1
-questions:
-  - id: phishing-links
+def question_entry(qid: str, prompt: str, *, title: str = "A question", first_point: str = "First key point") -> str:
+    """One valid backend question as an item of a file's `questions:` list."""
+    return f"""\
+  - id: {qid}
     category: backend
-    title: Log in first
-    prompt: "Before answering, sign in at {MASKED_LINK} or <https://evil.example/y> to see the diagram."
+    title: {title}
+    prompt: "{prompt}"
     level: junior
     difficulty: easy
     time_box_minutes: 10
     topics: [http]
-    key_points: ["See {MASKED_LINK}", Second key point, Third key point]
+    key_points: ["{first_point}", Second key point, Third key point]
     outline: [Step one, Step two, Step three]
     follow_ups:
       - {{question: "Why?", probes: reasoning}}
@@ -41,3 +40,12 @@ questions:
     pitfalls: [A pitfall]
     hints: [A hint]
 """
+
+
+MASKED_LINK = "[Official login](https://evil.example/x)"
+LINKED_QUESTION = "schema_version: 1\nquestions:\n" + question_entry(
+    "phishing-links",
+    f"Before answering, sign in at {MASKED_LINK} or <https://evil.example/y> to see the diagram.",
+    title="Log in first",
+    first_point=f"See {MASKED_LINK}",
+)

@@ -263,7 +263,9 @@ def forget_prompt_reply(key: str) -> Reply:
         title="Delete all your data?",
         body=(
             "This deletes everything stored about you, on every linked account: your schedule, every "
-            "review and written answer, daily questions and link codes. It cannot be undone.\n"
+            "review and written answer, daily questions and link codes. It cannot be undone. (Wrong link "
+            "codes you entered stay counted for up to an hour, by a hash of your account id and nothing else, "
+            "so that deleting cannot reset the guess limit.)\n"
             "Export your data first if you want a copy."
         ),
         actions=(Action("Delete all my data", key, "danger", hint="Deletes everything about you, for good"),),
@@ -275,7 +277,7 @@ def forgotten_reply(deleted: dict[str, int]) -> Reply:
     body = (
         f"Deleted {plural(deleted['reviews'], 'review')}, {plural(deleted['cards'], 'question')}, "
         f"{plural(deleted['learners'], 'account')} and {plural(deleted['push_targets'], 'daily question')}. "
-        "Nothing about you is stored any more; using the bot again starts afresh."
+        "Nothing else about you is stored; using the bot again starts afresh."
     )
     if deleted.get("slack_installs"):
         body += (

@@ -50,7 +50,9 @@ class CustomQuestionService:
         if errors:
             raise InvalidBank(errors)
         if len(documents) > MAX_IMPORT_QUESTIONS:
-            raise InvalidInput(f"{filename} has {len(documents)} questions; one import takes at most {MAX_IMPORT_QUESTIONS}.")
+            raise InvalidInput(
+                f"{filename} has {len(documents)} questions; one import takes at most {MAX_IMPORT_QUESTIONS}."
+            )
         async with self.store.transaction() as repo:
             existing, _ = await repo.custom_stamp(tenant)
             added = await repo.save_custom(tenant, documents, actor, self.clock.now())

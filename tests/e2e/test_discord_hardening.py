@@ -77,7 +77,8 @@ async def test_a_bank_export_over_the_upload_limit_comes_compressed(running):
     hints: ["A hint"]"""
         for i in range(20)
     )
-    upload = attachment_option(standin.host_attachment("big.yaml", f"schema_version: 1\nquestions:\n{questions}\n".encode()))
+    text = f"schema_version: 1\nquestions:\n{questions}\n"
+    upload = attachment_option(standin.host_attachment("big.yaml", text.encode()))
     imported = await interact(standin, slash("bank import", ALICE, permissions=MANAGE_GUILD, file=upload))
     assert embed(imported)["title"] == "Questions imported", embed(imported)
     exported = await interact(standin, limited(slash("bank export", ALICE, permissions=MANAGE_GUILD), 8192))
@@ -102,7 +103,8 @@ async def test_a_long_star_guidance_is_split_across_fields_not_cut(app, discord_
     assert shipped is not None
     star = shipped.star
     assert star is not None
-    bot = Running(build(Settings(_env_file=None, FSRS_FUZZ=False), bank=Bank((shipped,)), engine=app.engine, clock=clock), discord_api)
+    one_question = build(Settings(_env_file=None, FSRS_FUZZ=False), bank=Bank((shipped,)), engine=app.engine, clock=clock)
+    bot = Running(one_question, discord_api)
     await bot.start()
     try:
         question = (await interact(discord_api, slash("question", ALICE))).response
@@ -139,9 +141,10 @@ async def test_forget_me_between_wrong_link_codes_does_not_reset_the_limit(runni
 
 async def practise_in(standin, guild_id: int, user_id: int, name: str, nick: str | None = None) -> None:
     """Ask, reveal and grade a question in one server, as a member named `name` (nicknamed `nick` there)."""
-    question = (await interact(standin, slash("question", user_id, guild_id=guild_id, user_name=name, nick=nick))).response
-    shown = await interact(standin, click(question, button(question, "reveal"), user_id, guild_id=guild_id, user_name=name))
-    await interact(standin, click(shown.response, button(shown.response, "grade", 3), user_id, guild_id=guild_id, user_name=name))
+    member = {"guild_id": guild_id, "user_name": name}
+    question = (await interact(standin, slash("question", user_id, nick=nick, **member))).response
+    shown = await interact(standin, click(question, button(question, "reveal"), user_id, **member))
+    await interact(standin, click(shown.response, button(shown.response, "grade", 3), user_id, **member))
 
 
 async def test_a_nickname_from_one_server_never_shows_on_another_and_names_follow_changes(running):
