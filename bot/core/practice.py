@@ -129,6 +129,11 @@ class Practice:
             raise UnknownQuestion(question_id)
         return q
 
+    async def _scheduler(self, repo: Repository, learner_id: int) -> Scheduler:
+        """The scheduler that grades this learner's cards. Grading and the intervals the grade buttons
+        show both come from here, so a label always matches the grade."""
+        return self.scheduler
+
     async def _reveal(self, repo: Repository, learner: LearnerRecord, q: Question, version: int) -> Reply:
         """The key points with grade buttons at `version`, each showing the interval it gives (when
         the learner's card is at that version: other buttons are stale anyway)."""
@@ -136,8 +141,9 @@ class Practice:
         if card is None or card.version != version:
             return replies.reveal_reply(q, version)
         today = self.today(learner)
-        seed = grade_key(learner.id, q.id, version)
-        return replies.reveal_reply(q, version, self.scheduler.preview(card_schedule(card), today, seed=seed), today)
+        scheduler = await self._scheduler(repo, learner.id)
+        intervals = scheduler.preview(card_schedule(card), today, seed=grade_key(learner.id, q.id, version))
+        return replies.reveal_reply(q, version, intervals, today)
 
     # use cases ---------------------------------------------------------------------------------
     async def next_question(
@@ -316,7 +322,8 @@ class Practice:
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                outcome = self.scheduler.review(card_schedule(card), rating, today, seed=idem_key)
+                scheduler = await self._scheduler(repo, learner.id)
+                outcome = scheduler.review(card_schedule(card), rating, today, seed=idem_key)
                 after = outcome.schedule
                 assert after.stability is not None and after.difficulty is not None
                 review = NewReview(
