@@ -70,6 +70,11 @@ RATING_LABELS = {
 }
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 day', '3 days'; `words` for an irregular plural."""
+    return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
+
+
 def category_name(category: str) -> str:
     return CATEGORY_NAMES.get(category, category)
 
@@ -92,10 +97,6 @@ def interval_text(days: int) -> str:
     if days < 365:
         return f"{round(days / 30.4)}mo"
     return f"{days / 365:.1f}y"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def review_status(overdue_days: int, *, skipped: bool) -> str:
