@@ -139,6 +139,11 @@ class Practice:
             raise UnknownQuestion(question_id)
         return q
 
+    async def _scheduler(self, repo: Repository, learner_id: int) -> Scheduler:
+        """The scheduler that grades this learner's cards. Grading and the intervals the grade buttons
+        show both come from here, so a label always matches the grade."""
+        return self.scheduler
+
     async def _reveal(self, repo: Repository, learner: LearnerRecord, q: Question, version: int) -> Reply:
         """The key points with grade buttons at `version`, each showing the interval it gives (when
         the learner's card is at that version: other buttons are stale anyway)."""
@@ -146,8 +151,9 @@ class Practice:
         if card is None or card.version != version:
             return replies.reveal_reply(q, version)
         today = self.today(learner)
-        seed = grade_key(learner.id, q.id, version)
-        return replies.reveal_reply(q, version, self.scheduler.preview(card_schedule(card), today, seed=seed), today)
+        scheduler = await self._scheduler(repo, learner.id)
+        intervals = scheduler.preview(card_schedule(card), today, seed=grade_key(learner.id, q.id, version))
+        return replies.reveal_reply(q, version, intervals, today)
 
     # use cases ---------------------------------------------------------------------------------
     async def next_question(
@@ -363,7 +369,8 @@ class Practice:
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                review = self._review(card, rating, today, idem_key, tenant)
+                scheduler = await self._scheduler(repo, learner.id)
+                review = self._review(scheduler, card, rating, today, idem_key, tenant)
                 if await repo.record_review(learner.id, card, review):
                     graded = replies.graded_reply(q, rating, review.due, today, category=category, undo=undo)
                     return feedback_replies.with_note(graded, self._generous_note(q, card, rating))
@@ -436,11 +443,12 @@ class Practice:
         return feedback_replies.generous_note(int(rating), card.draft_suggested_grade, card.draft_covered, len(q.key_points))
 
     def _review(
-        self, card: CardRecord, rating: Rating, today: date, idem_key: str, tenant: str | None, *, with_draft: bool = True
-    ) -> NewReview:
+        self, scheduler: Scheduler, card: CardRecord, rating: Rating, today: date, idem_key: str, tenant: str | None,
+        *, with_draft: bool = True,
+    ) -> NewReview:  # fmt: skip
         """The review a grade of `card` (at its version) records: the scheduler's next state for it,
         with the written draft and what the feedback made of it (`with_draft`)."""
-        outcome = self.scheduler.review(card_schedule(card), rating, today, seed=idem_key)
+        outcome = scheduler.review(card_schedule(card), rating, today, seed=idem_key)
         after = outcome.schedule
         assert after.stability is not None and after.difficulty is not None
         return NewReview(
@@ -467,7 +475,8 @@ class Practice:
                 new = Schedule.new(today)
                 await repo.add_card(learner.id, question_id, new.state, new.step, today)
                 continue
-            review = self._review(card, rating, today, idem_key, tenant, with_draft=False)
+            review = self._review(await self._scheduler(repo, learner.id), card, rating, today, idem_key, tenant,
+                                  with_draft=False)  # fmt: skip
             if await repo.record_review(learner.id, card, review):
                 return review.due
         raise StaleAction("this question's card kept changing; try again")
