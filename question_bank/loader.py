@@ -152,9 +152,15 @@ def _describe(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def parse_text(text: str, source: str, topics: dict[str, dict[str, str]] | None = None) -> tuple[list[Question], list[BankError]]:
-    """Parse one YAML document of questions; return the valid questions and every error found."""
+def parse_text(
+    text: str, source: str, topics: dict[str, dict[str, str]] | None = None, *, strict: bool = False
+) -> tuple[list[Question], list[BankError]]:
+    """Parse one YAML document of questions; return the valid questions and every error found.
+
+    `strict` is for the shipped bank: every key point needs a level and every follow-up the key points
+    it probes. Tenants' imports are lenient (see schema.is_strict)."""
     topics = canonical_topics() if topics is None else topics
+    context = {"topics": topics, "strict": strict}
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         lines: dict[Path_, int] = {}
@@ -173,7 +179,7 @@ def parse_text(text: str, source: str, topics: dict[str, dict[str, str]] | None 
     # Validate the envelope and each question separately, so one bad question never hides the others.
     envelope = {k: v for k, v in data.items() if k != "questions"}
     try:
-        BankFile.model_validate({**envelope, "questions": []}, context={"topics": topics})
+        BankFile.model_validate({**envelope, "questions": []}, context=context)
     except ValidationError as exc:
         for err in exc.errors():
             if err["loc"] and err["loc"][0] == "questions":
@@ -189,7 +195,7 @@ def parse_text(text: str, source: str, topics: dict[str, dict[str, str]] | None 
         base: Path_ = ("questions", index)
         qid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"questions[{index}]"
         try:
-            questions.append(Question.model_validate(raw, context={"topics": topics}))
+            questions.append(Question.model_validate(raw, context=context))
         except ValidationError as exc:
             for err in exc.errors():
                 loc = _as_authored(raw, tuple(err["loc"]))
@@ -242,7 +248,7 @@ def find_duplicates(located: list[tuple[str, int, Question]]) -> list[BankError]
 
 
 def load_bank(paths: Iterable[Path] | None = None) -> Bank:
-    """Load and validate every question file; raise InvalidBank listing all problems."""
+    """Load and validate every question file strictly; raise InvalidBank listing all problems."""
     errors: list[BankError] = []
     located: list[tuple[str, int, Question]] = []
     files = list(iter_files(paths))
@@ -258,7 +264,7 @@ def load_bank(paths: Iterable[Path] | None = None) -> Bank:
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(BankError(source, 1, None, None, f"cannot read file: {exc}"))
             continue
-        questions, file_errors = parse_text(text, source)
+        questions, file_errors = parse_text(text, source, strict=True)
         errors.extend(file_errors)
         found = locate(source, text, questions)
         for _, line, q in found:
