@@ -33,3 +33,11 @@ def test_a_reworded_question_is_found_and_a_different_one_is_not(tmp_path):
     reviewed.write_text("- pair: [sd-cache-museum, db-cache-library]\n  why: a reviewer judged them different\n")
     assert unreviewed(pairs, reviewed_pairs(reviewed)) == []
     assert unreviewed(pairs, reviewed_pairs(tmp_path / "absent.yaml")) == pairs
+
+
+def test_the_shipped_bank_has_no_unreviewed_near_duplicates():
+    from question_bank.loader import load_bank
+
+    pairs = near_duplicates(load_bank().questions)
+    assert unreviewed(pairs, reviewed_pairs()) == []
+    assert reviewed_pairs() <= {frozenset((p.first, p.second)) for p in pairs}  # no stale review entries
