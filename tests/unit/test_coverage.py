@@ -79,3 +79,11 @@ def test_the_shipped_map_loads_and_names_its_sources(tmp_path):
     broken.write_text("schema_version: 1\nsources: {}\ncategories: {databases: [{id: x}]}\n")
     with pytest.raises(InvalidCoverageMap, match="coverage.yaml"):
         load_map(broken)
+
+
+def test_the_shipped_bank_covers_the_map_and_meets_every_count_target():
+    from question_bank.loader import load_bank
+
+    report = check(load_bank(), load_map())
+    assert [f"{e.category}.{e.entry.id}" for e in report.uncovered] == []
+    assert report.shortfalls == ()
