@@ -40,6 +40,15 @@ def _print_bank_errors(exc: InvalidBank) -> None:
     print(f"{len(exc.errors)} problem(s) found", file=sys.stderr)
 
 
+def _shipped_bank():
+    """The shipped (or BANK_DIR-less default) bank, or None with its problems printed."""
+    try:
+        return load_bank()
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return None
+
+
 def cmd_bank_validate(args: argparse.Namespace) -> int:
     try:
         bank = load_bank([Path(p) for p in args.paths] or None)
@@ -51,10 +60,7 @@ def cmd_bank_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bank_stats(args: argparse.Namespace) -> int:
-    try:
-        bank = load_bank()
-    except InvalidBank as exc:
-        _print_bank_errors(exc)
+    if (bank := _shipped_bank()) is None:
         return 1
     from rich.console import Console
     from rich.table import Table
@@ -87,12 +93,10 @@ def cmd_bank_coverage(args: argparse.Namespace) -> int:
     """Which coverage-map entries have a question at a fitting level, and which count targets are missed."""
     from question_bank.coverage import InvalidCoverageMap, check, load_map
 
-    try:
-        bank = load_bank()
-        coverage = load_map()
-    except InvalidBank as exc:
-        _print_bank_errors(exc)
+    if (bank := _shipped_bank()) is None:
         return 1
+    try:
+        coverage = load_map()
     except InvalidCoverageMap as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -119,10 +123,7 @@ def cmd_bank_duplicates(args: argparse.Namespace) -> int:
     """Pairs of questions that say nearly the same thing; non-zero exit when an unreviewed pair remains."""
     from question_bank.duplicates import near_duplicates, reviewed_pairs, unreviewed
 
-    try:
-        bank = load_bank()
-    except InvalidBank as exc:
-        _print_bank_errors(exc)
+    if (bank := _shipped_bank()) is None:
         return 1
     pairs = near_duplicates(bank.questions, args.threshold)
     reviewed = reviewed_pairs()

@@ -87,3 +87,13 @@ def test_the_shipped_bank_covers_the_map_and_meets_every_count_target():
     report = check(load_bank(), load_map())
     assert [f"{e.category}.{e.entry.id}" for e in report.uncovered] == []
     assert report.shortfalls == ()
+
+
+def test_the_bank_commands_report_and_exit_zero_on_the_shipped_bank(capsys):
+    from bot.__main__ import main
+
+    assert main(["bank", "coverage"]) == 0
+    out = capsys.readouterr().out
+    assert "0 count target(s) missed" in out and "system_design: " in out and "-- " not in out
+    assert main(["bank", "duplicates"]) == 0
+    assert "0 not reviewed" in capsys.readouterr().out

@@ -203,30 +203,34 @@ def test_a_key_point_carries_its_level_and_other_phrasings(tmp_path):
     assert dumped["key_points"][1] == {"text": "Point two", "level": "senior", "phrasings": ["second point", "point number two"]}
 
 
-def test_the_shipped_bank_requires_a_level_on_every_key_point(tmp_path):
-    text = GOOD.replace("{text: Point two, level: senior}", "Point two")
-    assert errors_for(tmp_path, text) == [
-        "F:15: db-sample: key_points[1]: level is required: the lowest level (junior, mid, senior or staff) that should hit it"
-    ]
-
-
-def test_the_shipped_bank_requires_every_follow_up_to_name_the_points_it_probes(tmp_path):
-    text = GOOD.replace("        key_points: [0]\n", "")
-    assert errors_for(tmp_path, text) == [
-        "F:22: db-sample: follow_ups[0]: key_points is required: the 0-based indices of the key points this follow-up probes"
-    ]
-
-
-def test_two_follow_ups_of_a_question_may_not_probe_the_same_points(tmp_path):
-    text = GOOD.replace("key_points: [0]", "key_points: [2, 1]")
-    assert errors_for(tmp_path, text) == [
-        "F:3: db-sample: follow_ups[0] and follow_ups[1] probe the same key points; let each follow-up probe a different point"
-    ]
-
-
-def test_a_follow_up_lists_each_key_point_once(tmp_path):
-    text = GOOD.replace("key_points: [1, 2]", "key_points: [1, 1]")
-    assert errors_for(tmp_path, text) == ["F:27: db-sample: follow_ups[1].key_points: key point 1 is listed twice"]
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (  # the shipped bank requires a level on every key point
+            "{text: Point two, level: senior}",
+            "Point two",
+            "F:15: db-sample: key_points[1]: level is required: the lowest level (junior, mid, senior or staff) that should hit it",
+        ),
+        (  # ... and every follow-up to name the key points it probes
+            "        key_points: [0]\n",
+            "",
+            "F:22: db-sample: follow_ups[0]: key_points is required: the 0-based indices of the key points this follow-up probes",
+        ),
+        (  # two follow-ups of a question may not probe the same points
+            "key_points: [0]",
+            "key_points: [2, 1]",
+            "F:3: db-sample: follow_ups[0] and follow_ups[1] probe the same key points; let each follow-up probe a different point",
+        ),
+        (  # a follow-up lists each key point once
+            "key_points: [1, 2]",
+            "key_points: [1, 1]",
+            "F:27: db-sample: follow_ups[1].key_points: key point 1 is listed twice",
+        ),
+    ],
+)
+def test_the_shipped_bank_is_validated_strictly(tmp_path, old, new, error):
+    assert old in GOOD
+    assert errors_for(tmp_path, GOOD.replace(old, new)) == [error]
 
 
 def test_imports_stay_lenient_a_bare_key_point_takes_the_questions_level():
