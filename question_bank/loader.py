@@ -25,6 +25,9 @@ TOPICS_FILE = PACKAGE_DIR / "topics.yaml"
 
 Path_ = tuple[str | int, ...]
 _SCALARS = yaml.constructor.SafeConstructor()
+# libyaml's parser, when PyYAML was built with it, composes the same nodes (with line marks) about
+# nine times faster than the pure-Python one; 550 questions load in about a second instead of eight.
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def parse_text(
     topics = canonical_topics() if topics is None else topics
     context = {"topics": topics, "strict": strict}
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_COMPOSER)
         lines: dict[Path_, int] = {}
         data = _to_python(root, (), lines) if root is not None else None
     except yaml.YAMLError as exc:
