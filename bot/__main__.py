@@ -55,6 +55,15 @@ def _print_bank_errors(exc: InvalidBank) -> None:
     print(f"{len(exc.errors)} {'problem' if len(exc.errors) == 1 else 'problems'} found", file=sys.stderr)
 
 
+def _shipped_bank():
+    """The shipped (or BANK_DIR-less default) bank, or None with its problems printed."""
+    try:
+        return load_bank()
+    except InvalidBank as exc:
+        _print_bank_errors(exc)
+        return None
+
+
 def cmd_bank_validate(args: argparse.Namespace) -> int:
     try:
         bank = load_bank([Path(p) for p in args.paths] or None)
@@ -66,23 +75,24 @@ def cmd_bank_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bank_stats(args: argparse.Namespace) -> int:
-    try:
-        bank = load_bank()
-    except InvalidBank as exc:
-        _print_bank_errors(exc)
+    if (bank := _shipped_bank()) is None:
         return 1
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Question bank: {len(bank)} questions")
+    from question_bank.coverage import CATEGORY_TARGETS, LEVEL_TARGET, TOTAL_TARGET
+
+    table = Table(title=f"Question bank: {len(bank)} questions (target {TOTAL_TARGET})")
     table.add_column("category")
     for level in LEVELS:
         table.add_column(level, justify="right")
     table.add_column("total", justify="right")
+    table.add_column("target", justify="right")
     for category in CATEGORIES:
         qs = [q for q in bank.questions if q.category == category]
         levels = Counter(q.level for q in qs)
-        table.add_row(category, *(str(levels[lv]) for lv in LEVELS), str(len(qs)))
+        table.add_row(category, *(str(levels[lv]) for lv in LEVELS), str(len(qs)), str(CATEGORY_TARGETS[category]))
+    table.caption = f"every level in every category needs at least {LEVEL_TARGET}"
     topics = Table(title="Questions per topic")
     topics.add_column("topic")
     topics.add_column("questions", justify="right")
@@ -92,6 +102,52 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(topics)
     return 0
+
+
+def cmd_bank_coverage(args: argparse.Namespace) -> int:
+    """Which coverage-map entries have a question at a fitting level, and which count targets are missed."""
+    from question_bank.coverage import InvalidCoverageMap, check, load_map
+
+    if (bank := _shipped_bank()) is None:
+        return 1
+    try:
+        coverage = load_map()
+    except InvalidCoverageMap as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    report = check(bank, coverage)
+    for category in CATEGORIES:
+        entries = [e for e in report.entries if e.category == category]
+        covered = [e for e in entries if e.covered]
+        print(f"{category}: {len(covered)} of {len(entries)} map entries covered")
+        for e in entries:
+            mark = "ok " if e.covered else "-- "
+            found = f"{len(e.question_ids)} question(s)" if e.covered else "no question"
+            if args.verbose or not e.covered:
+                print(f"  {mark}{e.entry.id}: {e.entry.entry} [{', '.join(e.entry.topics)} at {'/'.join(e.entry.levels)}]: {found}")
+    if report.shortfalls:
+        print("count targets missed:")
+        for line in report.shortfalls:
+            print(f"  {line}")
+    uncovered = len(report.uncovered)
+    print(f"{len(report.entries) - uncovered} of {len(report.entries)} entries covered; {len(report.shortfalls)} count target(s) missed")
+    return 0 if report.ok else 1
+
+
+def cmd_bank_duplicates(args: argparse.Namespace) -> int:
+    """Pairs of questions that say nearly the same thing; non-zero exit when an unreviewed pair remains."""
+    from question_bank.duplicates import near_duplicates, reviewed_pairs, unreviewed
+
+    if (bank := _shipped_bank()) is None:
+        return 1
+    pairs = near_duplicates(bank.questions, args.threshold)
+    reviewed = reviewed_pairs()
+    open_pairs = unreviewed(pairs, reviewed)
+    for p in pairs:
+        note = "" if p in open_pairs else "  (reviewed: different questions)"
+        print(f"{p.score:3d}  {p.first}  {p.second}{note}")
+    print(f"{len(pairs)} pair(s) at or above {args.threshold}; {len(open_pairs)} not reviewed")
+    return 1 if open_pairs else 0
 
 
 async def _upgrade(url: str) -> tuple[str | None, str | None]:
@@ -355,6 +411,12 @@ def parser() -> argparse.ArgumentParser:
     feedback.add_argument("--jsonl", action="store_true", help='read {"question_id", "answer"} lines on stdin')
     feedback.add_argument("--tenant", help="also serve this server's or workspace's imported questions (discord:<id>)")
     feedback.set_defaults(func=cmd_feedback)
+    coverage = bank.add_parser("coverage", help="coverage map entries and count targets; non-zero exit if any is missed")
+    coverage.add_argument("-v", "--verbose", action="store_true", help="list covered entries too")
+    coverage.set_defaults(func=cmd_bank_coverage)
+    duplicates = bank.add_parser("duplicates", help="near-duplicate questions; non-zero exit on an unreviewed pair")
+    duplicates.add_argument("--threshold", type=int, default=64, help="similarity 0-100 at which a pair is reported")
+    duplicates.set_defaults(func=cmd_bank_duplicates)
     return p
 
 

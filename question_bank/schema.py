@@ -48,6 +48,12 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def is_strict(info: ValidationInfo) -> bool:
+    """The shipped bank is validated strictly (every key point has a level, every follow-up names the
+    key points it probes); tenants' imports and stored documents are not, so older files keep working."""
+    return bool((info.context or {}).get("strict"))
+
+
 class KeyPoint(_Record):
     """One atomic point a strong answer hits.
 
@@ -64,6 +70,12 @@ class KeyPoint(_Record):
     def _plain_text(cls, value: object) -> object:
         return {"text": value} if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _level_required_when_strict(self, info: ValidationInfo) -> KeyPoint:
+        if self.level is None and is_strict(info):
+            raise ValueError("level is required: the lowest level (junior, mid, senior or staff) that should hit it")
+        return self
+
     @model_serializer(mode="wrap")
     def _as_text_when_bare(self, handler: SerializerFunctionWrapHandler) -> object:
         # A key point with nothing but its text is written back as plain text, as authors write it.
@@ -79,6 +91,20 @@ class FollowUp(_Record):
     question: Text
     probes: Text  # what the follow-up is testing
     key_points: list[Annotated[int, Field(ge=0)]] = []  # 0-based indices of the key points it probes
+
+    @field_validator("key_points")
+    @classmethod
+    def _each_point_once(cls, indices: list[int]) -> list[int]:
+        repeated = sorted({i for i in indices if indices.count(i) > 1})
+        if repeated:
+            raise ValueError(f"key point {repeated[0]} is listed twice")
+        return indices
+
+    @model_validator(mode="after")
+    def _probes_required_when_strict(self, info: ValidationInfo) -> FollowUp:
+        if not self.key_points and is_strict(info):
+            raise ValueError("key_points is required: the 0-based indices of the key points this follow-up probes")
+        return self
 
 
 class Star(_Record):
@@ -123,8 +149,27 @@ class Question(_Record):
             raise ValueError(f"unknown topic {', '.join(unknown)} (add it to question_bank/topics.yaml)")
         return topics
 
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient_levels(cls, data: object, info: ValidationInfo) -> object:
+        """Outside the shipped bank a key point without a level takes the question's level."""
+        if is_strict(info) or not isinstance(data, dict) or data.get("level") not in LEVELS:
+            return data
+        points = data.get("key_points")
+        if not isinstance(points, list):
+            return data
+        level = data["level"]
+        filled = [
+            {"text": p, "level": level}
+            if isinstance(p, str)
+            else ({**p, "level": level} if isinstance(p, dict) and p.get("level") is None else p)
+            for p in points
+        ]
+        return {**data, "key_points": filled}
+
     @model_validator(mode="after")
-    def _follow_ups_probe_known_points(self) -> Question:
+    def _follow_ups_probe_known_points(self, info: ValidationInfo) -> Question:
+        seen: dict[frozenset[int], int] = {}
         for i, follow_up in enumerate(self.follow_ups):
             beyond = [k for k in follow_up.key_points if k >= len(self.key_points)]
             if beyond:
@@ -132,6 +177,13 @@ class Question(_Record):
                     f"follow_ups[{i}] probes key point {beyond[0]}, but there are only "
                     f"{len(self.key_points)} (indices start at 0)"
                 )
+            probed = frozenset(follow_up.key_points)
+            if probed and probed in seen and is_strict(info):
+                raise ValueError(
+                    f"follow_ups[{seen[probed]}] and follow_ups[{i}] probe the same key points; "
+                    "let each follow-up probe a different point"
+                )
+            seen.setdefault(probed, i)
         return self
 
     @property

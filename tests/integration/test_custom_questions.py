@@ -160,3 +160,15 @@ async def test_a_hostile_file_is_refused_with_its_line_and_stores_nothing(engine
     async with Store(engine).transaction() as repo:
         assert await repo.custom_stamp(GUILD_A) == (0, None)
 
+async def test_imports_without_levels_or_probes_still_work_and_take_the_questions_level(custom):
+    # ONE has bare key points and follow-ups that name no key points, as files written before levels did.
+    await custom.import_yaml(GUILD_A, is_admin=True, actor="admin", filename="ours.yaml", data=ONE.encode())
+    (stored,) = yaml.safe_load(await custom.export_yaml(GUILD_A, is_admin=True))["questions"]
+    assert [kp["level"] for kp in stored["key_points"]] == ["junior", "junior", "junior"]
+    assert all("key_points" not in f or f["key_points"] == [] for f in stored["follow_ups"])
+    # A point that names its own level keeps it.
+    richer = ONE.replace("key_points: [Build once", "key_points: [{text: Build once and promote the artifact, level: mid}, Build once")
+    richer = richer.replace("Build once and promote the artifact, Smoke", "Smoke")
+    await custom.import_yaml(GUILD_A, is_admin=True, actor="admin", filename="ours.yaml", data=richer.encode())
+    (stored,) = yaml.safe_load(await custom.export_yaml(GUILD_A, is_admin=True))["questions"]
+    assert [kp["level"] for kp in stored["key_points"]] == ["mid", "junior", "junior"]

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from question_bank import loader
 from question_bank.loader import DATA_DIR, MAX_DEPTH, MAX_NODES, InvalidBank, load_bank, parse_text
@@ -27,9 +28,9 @@ GOOD = textwrap.dedent(
         time_box_minutes: 10
         topics: [indexing]
         key_points:
-          - Point one
-          - Point two
-          - Point three
+          - {text: Point one, level: junior}
+          - {text: Point two, level: senior}
+          - {text: Point three, level: staff}
         outline:
           - Step one
           - Step two
@@ -37,8 +38,10 @@ GOOD = textwrap.dedent(
         follow_ups:
           - question: Why?
             probes: reasoning
+            key_points: [0]
           - question: And then?
             probes: depth
+            key_points: [1, 2]
         pitfalls:
           - A pitfall
         hints:
@@ -67,13 +70,13 @@ def test_a_good_file_loads(tmp_path):
 
 
 def test_too_few_key_points_names_file_line_id_and_field(tmp_path):
-    text = GOOD.replace("      - Point two\n      - Point three\n", "")
+    text = GOOD.replace("      - {text: Point two, level: senior}\n      - {text: Point three, level: staff}\n", "")
     assert errors_for(tmp_path, text) == ["F:13: db-sample: key_points: at least 3 required, got 1"]
 
 
 def test_key_point_too_long(tmp_path):
-    text = GOOD.replace("- Point two", "- " + "x" * 80)
-    assert errors_for(tmp_path, text) == ["F:15: db-sample: key_points[1]: at most 75 characters, got 80"]
+    text = GOOD.replace("text: Point two", "text: " + "x" * 80)
+    assert errors_for(tmp_path, text) == ["F:15: db-sample: key_points[1].text: at most 75 characters, got 80"]
 
 
 def test_unknown_field_and_missing_field_are_both_reported(tmp_path):
@@ -179,38 +182,85 @@ def test_the_shipped_bank_has_no_near_duplicate_titles():
     assert [t for t, n in titles.items() if n > 1] == []
 
 
-def test_a_key_point_may_carry_its_level_and_other_phrasings(tmp_path):
+BARE = (
+    GOOD.replace("{text: Point one, level: junior}", "Point one")
+    .replace("{text: Point two, level: senior}", "Point two")
+    .replace("{text: Point three, level: staff}", "Point three")
+    .replace("        key_points: [0]\n", "")
+    .replace("        key_points: [1, 2]\n", "")
+)
+
+
+def test_a_key_point_carries_its_level_and_other_phrasings(tmp_path):
     text = GOOD.replace(
-        "      - Point two\n",
+        "      - {text: Point two, level: senior}\n",
         "      - text: Point two\n        level: senior\n        phrasings: [second point, point number two]\n",
-    ).replace("        probes: depth\n", "        probes: depth\n        key_points: [1, 2]\n")
+    )
     q = load_bank([write(tmp_path, text)]).questions[0]
     assert q.key_point_texts == ["Point one", "Point two", "Point three"]
-    assert (q.key_points[1].level, q.key_points[1].phrasings) == ("senior", ["second point", "point number two"])
-    assert q.key_points[0].level is None
-    assert q.follow_ups[1].key_points == [1, 2]
-    # Written back as authored: bare points as plain text, richer ones as mappings (re-importable).
+    assert [kp.level for kp in q.key_points] == ["junior", "senior", "staff"]
+    assert q.key_points[1].phrasings == ["second point", "point number two"]
+    assert [f.key_points for f in q.follow_ups] == [[0], [1, 2]]
     dumped = q.model_dump(mode="json", exclude_none=True)
-    assert dumped["key_points"][0] == "Point one"
     assert dumped["key_points"][1] == {"text": "Point two", "level": "senior", "phrasings": ["second point", "point number two"]}
-    assert load_bank([write(tmp_path, GOOD, name="again.yaml")]).questions[0].model_dump(mode="json")["key_points"] == [
-        "Point one",
-        "Point two",
-        "Point three",
-    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (  # the shipped bank requires a level on every key point
+            "{text: Point two, level: senior}",
+            "Point two",
+            "F:15: db-sample: key_points[1]: level is required: the lowest level (junior, mid, senior or staff) that should hit it",
+        ),
+        (  # ... and every follow-up to name the key points it probes
+            "        key_points: [0]\n",
+            "",
+            "F:22: db-sample: follow_ups[0]: key_points is required: the 0-based indices of the key points this follow-up probes",
+        ),
+        (  # two follow-ups of a question may not probe the same points
+            "key_points: [0]",
+            "key_points: [2, 1]",
+            "F:3: db-sample: follow_ups[0] and follow_ups[1] probe the same key points; let each follow-up probe a different point",
+        ),
+        (  # a follow-up lists each key point once
+            "key_points: [1, 2]",
+            "key_points: [1, 1]",
+            "F:27: db-sample: follow_ups[1].key_points: key point 1 is listed twice",
+        ),
+    ],
+)
+def test_the_shipped_bank_is_validated_strictly(tmp_path, old, new, error):
+    assert old in GOOD
+    assert errors_for(tmp_path, GOOD.replace(old, new)) == [error]
+
+
+def test_imports_stay_lenient_a_bare_key_point_takes_the_questions_level():
+    questions, errors = parse_text(BARE, "upload.yaml")
+    assert errors == []
+    (q,) = questions
+    assert [(kp.text, kp.level) for kp in q.key_points] == [("Point one", "mid"), ("Point two", "mid"), ("Point three", "mid")]
+    assert [f.key_points for f in q.follow_ups] == [[], []]
+    # A point that names its own level keeps it; the same file is rejected by the strict (shipped) load.
+    mixed, _ = parse_text(BARE.replace("- Point two", "- {text: Point two, level: staff}"), "upload.yaml")
+    assert [kp.level for kp in mixed[0].key_points] == ["mid", "staff", "mid"]
+    assert parse_text(BARE, "upload.yaml", strict=True)[1] != []
+    # An exported document (levels filled in) re-imports unchanged.
+    again, errors = parse_text(yaml.safe_dump({"schema_version": 1, "questions": [q.model_dump(mode="json", exclude_none=True)]}), "x.yaml")
+    assert errors == [] and again == [q]
 
 
 def test_a_follow_up_cannot_probe_a_key_point_that_does_not_exist(tmp_path):
-    text = GOOD.replace("        probes: depth\n", "        probes: depth\n        key_points: [3]\n")
+    text = GOOD.replace("key_points: [1, 2]", "key_points: [3]")
     assert errors_for(tmp_path, text) == [
         "F:3: db-sample: follow_ups[1] probes key point 3, but there are only 3 (indices start at 0)"
     ]
 
 
 def test_a_key_point_level_must_be_a_known_level(tmp_path):
-    text = GOOD.replace("      - Point two\n", "      - text: Point two\n        level: principal\n")
+    text = GOOD.replace("{text: Point two, level: senior}", "{text: Point two, level: principal}")
     assert errors_for(tmp_path, text) == [
-        "F:16: db-sample: key_points[1].level: must be one of 'junior', 'mid', 'senior' or 'staff'"
+        "F:15: db-sample: key_points[1].level: must be one of 'junior', 'mid', 'senior' or 'staff'"
     ]
 
 
