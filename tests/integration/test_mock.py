@@ -115,7 +115,7 @@ async def test_a_scripted_45_minute_design_round_gives_the_hand_computed_report(
     )
     assert part[1:] == [
         "✓ Design point 0: “KP0”", "✓ Design point 1: “KP1”", "✓ Design point 2: “KP2”", "✓ Design point 3: “KP3”",
-        "✓ Design point 4 (on a follow-up)", "✗ Design point 5 _(staff)_", "Follow-ups answered: 2 of 2.",
+        "✓ Design point 4 (only on a follow-up): “KP4”", "✗ Design point 5 _(staff)_", "Follow-ups answered: 2 of 2.",
         "Suggested grade: **Could teach it**. Confirm it or pick another below.",
     ]  # fmt: skip
     suggested = [a for a in report.actions if "(suggested)" in a.label]

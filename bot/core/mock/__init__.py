@@ -431,14 +431,16 @@ class Mocks:
             main_text = _main_text(steps, qid)
             main = await self._assess(q, main_text)
             probes = [s for s in steps if s.question_id == qid and s.kind == "probe" and s.started_at is not None]
-            answered = "\n\n".join(s.notes for s in probes if s.notes.strip())
-            # Follow-up answers are short and lean on the main answer: judged together with it, and
-            # what they add counts as recovered on a follow-up.
+            wrap = [s for s in steps if s.question_id == qid and s.kind == "wrap"]
+            answered = "\n\n".join(s.notes for s in (*probes, *wrap) if s.notes.strip())
+            # Follow-up answers (and the wrap-up after them) are short and lean on the main answer:
+            # judged together with it, and what they add counts as recovered after the main answer.
             later = await self._assess(q, f"{main_text}\n\n{answered}") if answered else None
             star = {p.part for a in (main, later) if a for p in a.star if p.covered}
             parts.append(
                 rounds.question_report(
-                    q, covered=main.covered if main else (), evidence=dict(main.evidence) if main else {},
+                    q, covered=main.covered if main else (),
+                    evidence={**(dict(later.evidence) if later else {}), **(dict(main.evidence) if main else {})},
                     probe_covered=later.covered if later else (), probes_asked=len(probes),
                     probes_answered=sum(1 for s in probes if s.notes.strip()),
                     star_covered=[p for p in rounds.STAR_PROBES if p in star],
@@ -449,4 +451,4 @@ class Mocks:
 
 
 def _main_text(steps: list[StepRecord], question_id: str) -> str:
-    return "\n\n".join(s.notes for s in steps if s.question_id == question_id and s.kind in ("phase", "answer", "wrap"))
+    return "\n\n".join(s.notes for s in steps if s.question_id == question_id and s.kind in ("phase", "answer"))

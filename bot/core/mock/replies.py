@@ -139,7 +139,8 @@ def _question_field(index: int, part: rounds.QuestionReport) -> Field:
     for i in part.covered:
         lines.append(f"✓ {part.key_points[i]}: “{part.evidence.get(i, '')}”")
     for i in part.recovered:
-        lines.append(f"✓ {part.key_points[i]} (on a follow-up)")
+        quote = f": “{part.evidence[i]}”" if i in part.evidence else ""
+        lines.append(f"✓ {part.key_points[i]} (only on a follow-up){quote}")
     for i in part.missed:
         lines.append(f"✗ {part.key_points[i]} _({part.levels[i]})_")
     if part.probes_asked:
