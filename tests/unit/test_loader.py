@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from question_bank.loader import DATA_DIR, InvalidBank, load_bank, parse_text
+from question_bank.loader import DATA_DIR, InvalidBank, canonical_topics, load_bank, parse_text
 
 GOOD = textwrap.dedent(
     """\
@@ -175,3 +175,17 @@ def test_the_shipped_bank_loads_every_file():
 def test_the_shipped_bank_has_no_near_duplicate_titles():
     titles = Counter(q.title.casefold() for q in load_bank().questions)
     assert [t for t, n in titles.items() if n > 1] == []
+
+
+def test_a_tag_that_names_a_topic_puts_the_question_under_that_topic():
+    """Practising a topic must find every question tagged with it (be-api-cursor-pagination-contract
+    was tagged cursor-pagination but not filed under pagination, so practising pagination missed it)."""
+    topics = canonical_topics()
+    untopiced = [
+        f"{q.id}: {tag}"
+        for q in load_bank().questions
+        for tag in q.tags
+        if tag in {**topics["shared"], **topics[q.category]} and tag not in q.topics
+    ]
+    assert untopiced == []
+    assert "pagination" in load_bank().get("be-api-cursor-pagination-contract").topics
