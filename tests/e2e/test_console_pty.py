@@ -31,6 +31,15 @@ def practice(tmp_path: Path, *args: str, cwd: Path | None = None) -> pexpect.spa
     )  # fmt: skip
 
 
+def start_writing(child: pexpect.spawn) -> None:
+    """From the menu to writing an answer to a databases question."""
+    child.expect(r"Choose \[")
+    child.sendline("2")
+    child.expect("w write an answer")
+    child.sendline("w")
+    child.expect("finish with an empty line")
+
+
 def plain(text: str) -> str:
     return ANSI.sub("", text)
 
@@ -51,11 +60,7 @@ def rows(db: Path, sql: str) -> list[tuple]:
 def test_a_long_multi_paragraph_paste_is_read_whole_and_the_reveal_fits_80x24(tmp_path):
     answer = "First paragraph of my answer.\n\n" + "word " * 1200  # one line of 6000 characters
     child = practice(tmp_path)
-    child.expect(r"Choose \[")
-    child.sendline("2")
-    child.expect("w write an answer")
-    child.sendline("w")
-    child.expect("finish with an empty line")
+    start_writing(child)
     child.send(PASTE_START + answer.replace("\n", "\r") + PASTE_END)
     child.send("\r\r")
     child.expect(r"Your answer is ([\d,]+) characters;")
@@ -80,11 +85,7 @@ def test_a_long_multi_paragraph_paste_is_read_whole_and_the_reveal_fits_80x24(tm
 
 def test_ctrl_c_while_writing_keeps_the_draft_and_exits_130(tmp_path):
     child = practice(tmp_path)
-    child.expect(r"Choose \[")
-    child.sendline("2")
-    child.expect("w write an answer")
-    child.sendline("w")
-    child.expect("finish with an empty line")
+    start_writing(child)
     child.sendline("I would start with the access pattern")
     child.send("and then")  # half a line, not yet entered
     child.sendintr()
