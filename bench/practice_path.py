@@ -129,8 +129,8 @@ async def floor_pair(db: aiosqlite.Connection, learner: int) -> tuple[float, flo
     (learner_id, *_), = await cur.fetchall()
     cur = await db.execute(
         "SELECT id, question_id, state, step, stability, difficulty, due, last_review, version, reps, lapses,"
-        " introduced_on, last_shown_on, draft_answer FROM cards WHERE learner_id = ? AND due <= ?"
-        " AND (last_shown_on IS NULL OR last_shown_on < ?) ORDER BY due, id",
+        " introduced_on, last_shown_on, draft_answer, buried_on FROM cards WHERE learner_id = ?"
+        " AND last_review IS NOT NULL AND due <= ? ORDER BY CASE WHEN buried_on = ? THEN 1 ELSE 0 END, due, id",
         (learner_id, TODAY.isoformat(), TODAY.isoformat()),
     )
     rows = await cur.fetchall()
@@ -144,7 +144,7 @@ async def floor_pair(db: aiosqlite.Connection, learner: int) -> tuple[float, flo
     await cur.fetchall()
     cur = await db.execute(
         "SELECT id, question_id, state, step, stability, difficulty, due, last_review, version, reps, lapses,"
-        " introduced_on, last_shown_on, draft_answer FROM cards WHERE learner_id = ? AND question_id = ?",
+        " introduced_on, last_shown_on, draft_answer, buried_on FROM cards WHERE learner_id = ? AND question_id = ?",
         (learner_id, card[1]),
     )
     await cur.fetchall()
@@ -155,9 +155,11 @@ async def floor_pair(db: aiosqlite.Connection, learner: int) -> tuple[float, flo
     )
     await db.execute(
         "INSERT INTO reviews (card_id, learner_id, question_id, rating, reviewed_at, review_date, card_version,"
-        " scheduled_days, stability, difficulty, answer_text, idempotency_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " scheduled_days, stability, difficulty, answer_text, idempotency_key, before_state, before_step,"
+        " before_stability, before_difficulty, before_due, before_last_review) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (card[0], learner_id, card[1], 3, NOW.replace(tzinfo=None).isoformat(" "), TODAY.isoformat(), card[8], 9,
-         10.0, 5.0, None, f"floor:{learner_id}:{card[1]}:{card[8]}"),  # fmt: skip
+         10.0, 5.0, None, f"floor:{learner_id}:{card[1]}:{card[8]}", card[2], card[3], card[4], card[5], card[6],
+         card[7]),  # fmt: skip
     )
     await db.execute("COMMIT")
     t2 = time.perf_counter()

@@ -128,12 +128,12 @@ class AccountQueries:
             .where(func.coalesce(L.c.merged_into, L.c.id) == learner_id)
             .order_by(L.c.id)
         )
-        learner = select(L.c.timezone, L.c.preferences, L.c.leaderboard_opt_out, L.c.created_at).where(
-            L.c.id == learner_id
-        )
+        learner = select(
+            L.c.timezone, L.c.timezone_chosen, L.c.preferences, L.c.leaderboard_opt_out, L.c.created_at
+        ).where(L.c.id == learner_id)
         cards = select(
             C.c.question_id, C.c.state, C.c.stability, C.c.difficulty, C.c.due, C.c.last_review, C.c.reps,
-            C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer,
+            C.c.lapses, C.c.introduced_on, C.c.last_shown_on, C.c.draft_answer, C.c.buried_on,
         ).where(C.c.learner_id == learner_id).order_by(C.c.id)  # fmt: skip
         reviews = select(
             R.c.question_id, R.c.rating, R.c.reviewed_at, R.c.review_date, R.c.scheduled_days, R.c.stability,

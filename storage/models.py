@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -64,7 +65,7 @@ class Learner(Base):
     display_name: Mapped[str] = mapped_column(String(100), default="")
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: the default zone
     # The learner named `timezone` themselves; a surface's guess (machine zone, profile) never replaces it.
-    timezone_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    timezone_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when this identity was linked into another learner: lookups resolve to that learner.

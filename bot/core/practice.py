@@ -129,6 +129,11 @@ class Practice:
             raise UnknownQuestion(question_id)
         return q
 
+    async def _scheduler(self, repo: Repository, learner_id: int) -> Scheduler:
+        """The scheduler that grades this learner's cards. Grading and the intervals the grade buttons
+        show both come from here, so a label always matches the grade."""
+        return self.scheduler
+
     async def _reveal(self, repo: Repository, learner: LearnerRecord, q: Question, version: int) -> Reply:
         """The key points with grade buttons at `version`, each showing the interval it gives (when
         the learner's card is at that version: other buttons are stale anyway)."""
@@ -136,8 +141,9 @@ class Practice:
         if card is None or card.version != version:
             return replies.reveal_reply(q, version)
         today = self.today(learner)
-        seed = grade_key(learner.id, q.id, version)
-        return replies.reveal_reply(q, version, self.scheduler.preview(card_schedule(card), today, seed=seed), today)
+        scheduler = await self._scheduler(repo, learner.id)
+        intervals = scheduler.preview(card_schedule(card), today, seed=grade_key(learner.id, q.id, version))
+        return replies.reveal_reply(q, version, intervals, today)
 
     # use cases ---------------------------------------------------------------------------------
     async def next_question(
@@ -332,11 +338,14 @@ class Practice:
             learner = await self.learner(repo, who)
             today = self.today(learner)
             idem_key = grade_key(learner.id, action.question_id, action.version)
+            undo = ActionKey("undo", action.question_id, action.version + 1).encode()  # checked when pressed
+            category = q.category if q else None
             card = await repo.card(learner.id, action.question_id)
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                outcome = self.scheduler.review(card_schedule(card), rating, today, seed=idem_key)
+                scheduler = await self._scheduler(repo, learner.id)
+                outcome = scheduler.review(card_schedule(card), rating, today, seed=idem_key)
                 after = outcome.schedule
                 assert after.stability is not None and after.difficulty is not None
                 review = NewReview(
@@ -346,17 +355,12 @@ class Practice:
                     due=after.due, lapsed=is_lapse(rating, card.last_review), tenant=tenant,
                 )  # fmt: skip
                 if await repo.record_review(learner.id, card, review):
-                    undo = ActionKey("undo", action.question_id, action.version + 1).encode()
-                    return replies.graded_reply(
-                        q, rating, after.due, today, category=q.category if q else None, undo=undo
-                    )
+                    return replies.graded_reply(q, rating, after.due, today, category=category, undo=undo)
                 card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
                 assert card is not None
             previous = await repo.review_by_key(idem_key)
             if previous is not None:
-                return replies.already_graded_reply(
-                    Rating(previous.rating), card.due, today, q.category if q else None
-                )
+                return replies.already_graded_reply(Rating(previous.rating), card.due, today, category, undo=undo)
             raise StaleAction("this card was graded again since these buttons were made")
 
     async def skip(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:

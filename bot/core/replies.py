@@ -210,15 +210,18 @@ def graded_reply(
     """`undo`: the key that takes this grade back (offered for UNDO_MINUTES)."""
     label, meaning, _ = RATING_LABELS[rating]
     title = q.title if q else "Review recorded"
-    actions = [next_action(category)]
-    if undo is not None:
-        actions.append(Action("Undo", undo, hint=f"take this grade back (within {UNDO_MINUTES} minutes)"))
     return Reply(
         title=f"Recorded: {label}",
         body=f"{title}: {meaning}.\nThis question comes back on **{when(due, today)}**.",
-        actions=tuple(actions),
+        actions=_after_grade(category, undo),
         kind="graded",
     )
+
+
+def _after_grade(category: str | None, undo: str | None) -> tuple[Action, ...]:
+    if undo is None:
+        return (next_action(category),)
+    return next_action(category), Action("Undo", undo, hint=f"take this grade back (within {UNDO_MINUTES} minutes)")
 
 
 def skipped_reply(q: Question | None, category: str | None) -> Reply:
@@ -252,12 +255,15 @@ def undo_refused_reply(reason: str) -> Reply:
     return Reply(title="Nothing to undo", body=f"{reason} Nothing was changed.", kind="info")
 
 
-def already_graded_reply(rating: Rating, due: date, today: date, category: str | None) -> Reply:
+def already_graded_reply(
+    rating: Rating, due: date, today: date, category: str | None, *, undo: str | None = None
+) -> Reply:
+    """A repeated grade click; `undo` as in graded_reply (a double click must not lose the Undo button)."""
     label, _, _ = RATING_LABELS[rating]
     return Reply(
         title="Already recorded",
         body=f"You already graded this one **{label}**; nothing changed. It comes back on {when(due, today)}.",
-        actions=(next_action(category),),
+        actions=_after_grade(category, undo),
         kind="info",
     )
 

@@ -34,8 +34,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column("timezone_chosen", sa.Boolean(), nullable=False, server_default=sa.false()))
     # A zone stored before this revision is kept as if chosen: no default may overwrite it.
     op.execute(sa.text("UPDATE learners SET timezone_chosen = :yes WHERE timezone IS NOT NULL").bindparams(yes=True))
-    with op.batch_alter_table("learners") as batch:
-        batch.alter_column("timezone_chosen", server_default=None)
 
 
 def downgrade() -> None:
