@@ -102,9 +102,14 @@ def test_an_unwritable_data_folder_is_one_clear_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-@pytest.mark.parametrize(("user", "length"), [("", 0), ("   ", 0), ("x" * 65, 65)])
-def test_the_user_name_is_checked_before_anything_is_stored(tmp_path, user, length):
-    result = cli("practice", "--user", user, cwd=tmp_path, stdin="q\n")
+@pytest.mark.parametrize(
+    ("user", "length", "db"),
+    [("", 0, None), ("   ", 0, None), ("x" * 65, 65, None), ("x" * 65, 65, "postgresql+asyncpg://ada@127.0.0.1:1/practice")],
+)
+def test_the_user_name_is_checked_before_anything_is_stored(tmp_path, user, length, db):
+    # the same check whatever the database: SQLite would store 65 characters, PostgreSQL would refuse them
+    env = {"DATABASE_URL": db} if db else {}
+    result = cli("practice", "--user", user, cwd=tmp_path, stdin="q\n", env=env)
     assert result.returncode == 2
     assert result.stderr.strip() == f"--user needs a name of 1 to 64 characters (got {length})."
     assert not default_database(tmp_path).exists()

@@ -31,6 +31,15 @@ def practice(tmp_path: Path, *args: str, cwd: Path | None = None) -> pexpect.spa
     )  # fmt: skip
 
 
+def start_writing(child: pexpect.spawn) -> None:
+    """From the menu to writing an answer to a databases question."""
+    child.expect(r"Choose \[")
+    child.sendline("2")
+    child.expect("w write an answer")
+    child.sendline("w")
+    child.expect("finish with an empty line")
+
+
 def plain(text: str) -> str:
     return ANSI.sub("", text)
 
@@ -51,11 +60,7 @@ def rows(db: Path, sql: str) -> list[tuple]:
 def test_a_long_multi_paragraph_paste_is_read_whole_and_the_reveal_fits_80x24(tmp_path):
     answer = "First paragraph of my answer.\n\n" + "word " * 1200  # one line of 6000 characters
     child = practice(tmp_path)
-    child.expect(r"Choose \[")
-    child.sendline("2")
-    child.expect("w write an answer")
-    child.sendline("w")
-    child.expect("finish with an empty line")
+    start_writing(child)
     child.send(PASTE_START + answer.replace("\n", "\r") + PASTE_END)
     child.send("\r\r")
     child.expect(r"Your answer is ([\d,]+) characters;")
@@ -80,11 +85,7 @@ def test_a_long_multi_paragraph_paste_is_read_whole_and_the_reveal_fits_80x24(tm
 
 def test_ctrl_c_while_writing_keeps_the_draft_and_exits_130(tmp_path):
     child = practice(tmp_path)
-    child.expect(r"Choose \[")
-    child.sendline("2")
-    child.expect("w write an answer")
-    child.sendline("w")
-    child.expect("finish with an empty line")
+    start_writing(child)
     child.sendline("I would start with the access pattern")
     child.send("and then")  # half a line, not yet entered
     child.sendintr()
@@ -138,3 +139,39 @@ def test_menu_choices_help_level_and_opt_out_in_a_terminal(tmp_path):
     status, rest = finish(child)
     assert status == 0 and "No grades this session" in rest
     assert rows(default_database(tmp_path), "SELECT leaderboard_opt_out FROM learners") == [(1,)]
+
+
+def test_skip_grade_undo_quit_and_find_the_same_progress_from_another_folder(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    child = practice(tmp_path, cwd=first)
+    child.expect(r"Choose \[")
+    child.sendline("a")
+    child.expect("k skip")
+    child.sendline("k")
+    child.expect("Skipped")
+    for grade in ("3", "4", "1"):
+        child.expect("w write an answer")
+        child.sendline("")
+        child.expect(r"Grade yourself \[1-4\]")
+        child.sendline(grade)
+        child.expect("Recorded:")
+        child.expect("Enter next question · u undo that grade")
+        if grade != "1":
+            child.sendline("")
+    child.sendline("u")
+    child.expect("grade is taken back")
+    child.expect(r"Grade yourself \[1-4\]")
+    child.sendline("q")
+    status, rest = finish(child)
+    assert status == 0
+    assert "This session: 2 questions reviewed · 2 new · 2 recalled" in " ".join(rest.split())
+
+    child = practice(tmp_path, cwd=second)
+    child.expect(r"Choose \[")
+    child.sendline("s")
+    child.expect(r"Reviews(\x1b\[0m)? +2 \(2 today\)")
+    child.expect("Practise a topic")
+    child.sendline("q")
+    assert finish(child)[0] == 0
+    assert not list(first.iterdir()) and not list(second.iterdir())  # nothing written where it ran

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from question_bank import loader
-from question_bank.loader import DATA_DIR, MAX_DEPTH, MAX_NODES, InvalidBank, load_bank, parse_text
+from question_bank.loader import DATA_DIR, MAX_DEPTH, MAX_NODES, InvalidBank, canonical_topics, load_bank, parse_text
 from tests.hostile_yaml import DEEP_NESTING, RECURSIVE_ALIAS, alias_bomb, slow_but_valid_yaml
 
 GOOD = textwrap.dedent(
@@ -291,3 +291,15 @@ def test_the_biggest_import_allowed_stays_well_under_the_value_limit():
     many = "schema_version: 1\nquestions:\n" + "".join(one.replace("db-sample", f"db-{i}") for i in range(500))
     questions, errors = parse_text(many, "upload.yaml")
     assert errors == [] and len(questions) == 500
+def test_a_tag_that_names_a_topic_puts_the_question_under_that_topic():
+    """Practising a topic must find every question tagged with it (be-api-cursor-pagination-contract
+    was tagged cursor-pagination but not filed under pagination, so practising pagination missed it)."""
+    topics = canonical_topics()
+    untopiced = [
+        f"{q.id}: {tag}"
+        for q in load_bank().questions
+        for tag in q.tags
+        if tag in {**topics["shared"], **topics[q.category]} and tag not in q.topics
+    ]
+    assert untopiced == []
+    assert "pagination" in load_bank().get("be-api-cursor-pagination-contract").topics
