@@ -33,13 +33,14 @@ WORD = re.compile(r"[A-Za-z0-9]+(?:['’+][A-Za-z0-9]+)*")
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+|\s+[-–•*]\s+|^\s*[-–•*]\s+")
 ITEM_SPLIT = re.compile(r"[,;\n/|•]+|\s[-–]\s")
 ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
-CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]–—]|\.(?:\s|$)|\s-\s|\n")
+CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]–—]|\.\s|\s-\s|\n")  # "0.1" and "e.g" do not break a clause
 CLAUSE_WORDS = frozenset({"but", "so", "because", "while", "whereas", "then", "though", "although", "yet"})
 NEGATION_SCOPE = 3  # a negation reaches this many content words on, within its clause
 
 # Tuned on the development half of the labelled set (bench/feedback_data); see BENCHMARKS.md.
 COVER_SHARE = 0.35  # share of a key point's weighted words one passage must hold
 SHORT_COVER_SHARE = 0.7  # ... of a key point with one or two content words
+OPPOSED_WEIGHT = 0.5  # a key point's word said with the opposite polarity counts this much against it
 PROMPT_WEIGHT = 0.5  # a word the prompt or title already uses counts this much
 FUZZY_CUTOFF = 86  # rapidfuzz ratio for a typo to count as the word
 FUZZY_MIN_LENGTH = 5  # shorter words must match exactly (index/indexes yes, cat/car no)
@@ -118,7 +119,7 @@ class Lexicon:
         for m in WORD.finditer(text):
             raw = m.group()
             lowered = raw.lower().replace("’", "'")
-            if CLAUSE_BREAK.search(text[previous_end : m.start()]) or lowered in CLAUSE_WORDS:
+            if scope and (lowered in CLAUSE_WORDS or CLAUSE_BREAK.search(text, previous_end, m.start())):
                 scope = 0
             previous_end = m.end()
             negation = lowered in self.negations
@@ -187,8 +188,8 @@ class Matcher:
         n = max(len(point_docs), 1)
         self._idf = {t: 1.0 + math.log(n / (1 + c)) for t, c in df.items()}
         self._default_idf = 1.0 + math.log(n)
-        self.known = frozenset(df) | frozenset(t for q in self.questions for t in self._question_terms(q))
         self._vocabularies = {q.id: frozenset(self._question_terms(q)) for q in self.questions}
+        self.known = frozenset(df).union(*self._vocabularies.values())
         self._prepared: dict[tuple, Prepared] = {}
 
     def idf(self, term: str) -> float:
@@ -320,7 +321,7 @@ class Answer:
                     oppose.add(term)
             if not agree:
                 continue
-            share = (sum(wanted[t][0] for t in agree) - sum(wanted[t][0] for t in oppose - agree.keys())) / variant.total
+            share = (sum(wanted[t][0] for t in agree) - OPPOSED_WEIGHT * sum(wanted[t][0] for t in oppose - agree.keys())) / variant.total
             if best is None or share > best.share:
                 first, last = min(agree.values()), max(agree.values())
                 best = Match(
