@@ -135,7 +135,7 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
     """The push process: wire the core to the messengers and run until SIGTERM (or, once, until idle)."""
     from bot.bootstrap import build
 
-    app = build(settings)
+    app = build(settings, feedback=False)  # pushes never read written answers: skip loading that engine
     try:
         messengers = await connect_messengers(settings, app.engine)
     except discord.LoginFailure:

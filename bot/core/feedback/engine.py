@@ -39,6 +39,7 @@ NEGATION_SCOPE = 3  # a negation reaches this many content words on, within its 
 
 # Tuned on the development half of the labelled set (bench/feedback_data); see BENCHMARKS.md.
 COVER_SHARE = 0.35  # share of a key point's weighted words one passage must hold
+BEHAVIORAL_COVER_SHARE = 0.25  # ... for a behavioral key point
 SHORT_COVER_SHARE = 0.7  # ... of a key point with one or two content words
 OPPOSED_WEIGHT = 0.5  # a key point's word said with the opposite polarity counts this much against it
 PROMPT_WEIGHT = 0.5  # a word the prompt or title already uses counts this much
@@ -153,6 +154,7 @@ class Variant:
     weights: tuple[float, ...]
     negated: tuple[bool, ...]  # per term: stated in a negation's scope
     given: frozenset[str] = frozenset()  # terms the question's title or prompt already uses
+    needed: float = 0.0  # the share of its weight one passage must hold to cover it
 
     @property
     def total(self) -> float:
@@ -216,6 +218,8 @@ class Matcher:
         lex = self.lexicon
         given = set(lex.content(f"{q.title} {q.prompt}"))
         extra = self.phrasings.get(q.id, {})
+        # Behavioral key points name behaviours that stories tell in other words: a lower bar.
+        share = BEHAVIORAL_COVER_SHARE if q.category == "behavioral" else COVER_SHARE
 
         def variants(texts: Iterable[str]) -> tuple[Variant, ...]:
             out = []
@@ -225,7 +229,8 @@ class Matcher:
                     continue
                 terms = tuple(t for t, _ in polar)
                 weights = tuple(self.idf(t) * (PROMPT_WEIGHT if t in given else 1.0) for t in terms)
-                out.append(Variant(terms, weights, tuple(n for _, n in polar), frozenset(terms) & given))
+                needed = SHORT_COVER_SHARE if len(terms) <= 2 else share
+                out.append(Variant(terms, weights, tuple(n for _, n in polar), frozenset(terms) & given, needed))
             return tuple(out)
 
         points = tuple(
@@ -347,8 +352,7 @@ class Answer:
 def covers(match: Match | None, variant: Variant) -> bool:
     if match is None or not match.novel:  # the question's own words alone show nothing
         return False
-    needed = COVER_SHARE if len(variant.terms) > 2 else SHORT_COVER_SHARE
-    return match.share >= needed
+    return match.share >= variant.needed
 
 
 def keyword_list(text: str, tokens: Sequence[Token]) -> bool:
