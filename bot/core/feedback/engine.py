@@ -39,7 +39,7 @@ NEGATION_SCOPE = 3  # a negation reaches this many content words on, within its 
 
 # Tuned on the development half of the labelled set (bench/feedback_data); see BENCHMARKS.md.
 COVER_SHARE = 0.35  # share of a key point's weighted words one passage must hold
-BEHAVIORAL_COVER_SHARE = 0.25  # ... for a behavioral key point
+BEHAVIORAL_COVER_SHARE = 0.3  # ... for a behavioral key point
 SHORT_COVER_SHARE = 0.7  # ... of a key point with one or two content words
 OPPOSED_WEIGHT = 0.5  # a key point's word said with the opposite polarity counts this much against it
 PROMPT_WEIGHT = 0.5  # a word the prompt or title already uses counts this much
