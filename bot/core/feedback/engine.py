@@ -6,8 +6,9 @@ claim). Words are compared after abbreviation expansion (idx, PG, k8s...), synon
 Snowball stemming; a typo is forgiven by rapidfuzz when the word is long enough to be unambiguous.
 Words the question itself gives away (its prompt and title) weigh less, and words that many key
 points of the bank share weigh less than rare ones. Before matching, answers that cannot be judged
-(a few words, gibberish, the question or the key points pasted back, a bare list of keywords, an
-answer to another question) are recognised and cover nothing, with the reason.
+(a few words, gibberish, the question or the key points pasted back, a bare list of keywords) are
+recognised and cover nothing, with the reason; an answer that matched nothing and whose words belong
+to another question is told so.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]–—]|\.\s|\s-\s|\n")  # "0.1" and "e.
 CLAUSE_WORDS = frozenset({"but", "so", "because", "while", "whereas", "then", "though", "although", "yet"})
 NEGATION_SCOPE = 3  # a negation reaches this many content words on, within its clause
 
-# Tuned on the development half of the labelled set (bench/feedback_data); see BENCHMARKS.md.
+# Tuned on the development part of the labelled set (bench/feedback_data); see BENCHMARKS.md.
 COVER_SHARE = 0.35  # share of a key point's weighted words one passage must hold
 BEHAVIORAL_COVER_SHARE = 0.3  # ... for a behavioral key point
 SHORT_COVER_SHARE = 0.7  # ... of a key point with one or two content words
