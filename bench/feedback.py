@@ -172,13 +172,17 @@ def run(samples: int) -> None:
     console.print(styles)
 
     adv = Table(title="Adversarial answers: mean share of key points covered (target <= 10%)")
-    for column in ("kind", "answers", "mean coverage", "max coverage", "flagged"):
+    for column in ("kind", "answers", "mean coverage", "max coverage", "behavioral mean", "flagged"):
         adv.add_column(column, justify="right" if column != "kind" else "left")
     for kind, cases in adversarial(labelled, rng).items():
         assessed = [engine.assess(q, text) for q, text in cases]
         shares = [a.share for a in assessed]
+        behavioral = [a.share for (q, _), a in zip(cases, assessed) if q.category == "behavioral"]
         flagged = sum(1 for a in assessed if a.flags)
-        adv.add_row(kind, str(len(cases)), f"{statistics.mean(shares):.1%}", f"{max(shares):.1%}", f"{flagged}/{len(cases)}")
+        adv.add_row(
+            kind, str(len(cases)), f"{statistics.mean(shares):.1%}", f"{max(shares):.1%}",
+            f"{statistics.mean(behavioral):.1%}", f"{flagged}/{len(cases)}",
+        )  # fmt: skip
     console.print(adv)
 
     questions = list(bank.questions)

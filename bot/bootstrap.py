@@ -44,7 +44,7 @@ class App:
     inbound: Inbound
     progress: Progress
     accounts: Accounts
-    feedback: Feedback
+    feedback: Feedback | None  # None in a process that never reads written answers
     mocks: Mocks
 
 
@@ -63,12 +63,15 @@ def build_feedback(settings: Settings, bank: Bank) -> tuple[Feedback, Explainer 
     return feedback, Explainer(model, settings.llm_timeout)
 
 
-def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
-    """Everything the adapters need. Raises InvalidBank (listing every problem) on a broken bank."""
+def build(
+    settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None, feedback: bool = True
+) -> App:
+    """Everything the adapters need. Raises InvalidBank (listing every problem) on a broken bank.
+    `feedback=False`: a process that never reads written answers (the push worker) skips that engine."""
     if bank is None:
         bank = load_bank([settings.bank_dir] if settings.bank_dir else None)
     engine = engine if engine is not None else create_engine(settings.database_url)
-    feedback, explainer = build_feedback(settings, bank)
+    reader, explainer = build_feedback(settings, bank) if feedback else (None, None)
     practice = Practice(
         store=Store(engine),
         catalog=Catalog(bank),
@@ -79,14 +82,14 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
             rollover_hour=settings.day_rollover_hour,
             daily_new_cap=settings.daily_new_cap,
         ),
-        feedback=feedback,
+        feedback=reader,
         explainer=explainer,
     )
     custom = CustomQuestionService(practice.store, practice.clock, IsolatedParser())
     accounts = Accounts(practice)
-    mocks = Mocks(practice, feedback)
+    mocks = Mocks(practice, reader)
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts, mocks),
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
-        progress=Progress(practice), accounts=accounts, feedback=feedback, mocks=mocks,
+        progress=Progress(practice), accounts=accounts, feedback=reader, mocks=mocks,
     )  # fmt: skip

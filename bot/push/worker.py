@@ -162,7 +162,7 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
     """The push process: wire the core to the messengers and run until SIGTERM (or, once, until idle)."""
     from bot.bootstrap import build
 
-    app = build(settings)
+    app = build(settings)  # the engine reads the notes of a mock it closes for being idle
     try:
         messengers = await connect_messengers(settings, app.engine)
     except discord.LoginFailure:

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import discord
 import pytest
@@ -19,6 +20,7 @@ from bot.adapters.discord.client import PracticeBot, sync
 from bot.bootstrap import App, build
 from bot.core.actions import ActionKey
 from bot.settings import Settings
+from question_bank.loader import Bank
 from storage.db import engine_for_tests
 from storage.migrate import upgrade
 from storage.models import Card, CustomQuestion, Learner, PushTarget, Review
@@ -64,12 +66,19 @@ def discord_api(standin, monkeypatch):
     return standin
 
 
-@pytest.fixture
-async def app(tmp_path, clock) -> AsyncIterator[App]:
+@asynccontextmanager
+async def app_on(tmp_path, clock, bank: Bank) -> AsyncIterator[App]:
+    """The application on `bank` and a fresh SQLite file, as the Discord process builds it."""
     engine = engine_for_tests(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     await upgrade(engine)
-    yield build(Settings(_env_file=None, FSRS_FUZZ=False), bank=small_bank(), engine=engine, clock=clock)
+    yield build(Settings(_env_file=None, FSRS_FUZZ=False), bank=bank, engine=engine, clock=clock)
     await engine.dispose()
+
+
+@pytest.fixture
+async def app(tmp_path, clock) -> AsyncIterator[App]:
+    async with app_on(tmp_path, clock, small_bank()) as built:
+        yield built
 
 
 class Running:

@@ -9,14 +9,12 @@ import os
 import re
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 import yaml
 from rich.console import Console
 from sqlalchemy import select
 
 from bot.adapters.console import ConsoleApp
-from bot.adapters.slack.app import create_app
 from bot.bootstrap import App, build
 from bot.core.practice import LearnerRef
 from bot.settings import Settings
@@ -29,6 +27,7 @@ from tests.e2e.test_console import Script
 from tests.e2e.test_discord import (  # noqa: F401 - fixtures
     ALICE,
     Running,
+    app_on,
     ask,
     button,
     discord_api,
@@ -37,10 +36,9 @@ from tests.e2e.test_discord import (  # noqa: F401 - fixtures
     running,
     standin,
 )
-from tests.e2e.test_slack import LEARNER, Harness, header, serve, settings_for, text_of
+from tests.e2e.test_slack import LEARNER, Harness, header, started, text_of
 from tests.e2e.test_slack import button as slack_button
 from tests.fakes.discord_payloads import click, modal_submit
-from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.slack_requests import block_actions, view_submission
 
 ISBN, REVIEW = "db-btree-isbn-lookup", "bh-conflict-review-stalemate"
@@ -72,10 +70,8 @@ async def reviews(app: App) -> list[tuple[int, int | None, int | None]]:
 # Discord ------------------------------------------------------------------------------------------------
 @pytest.fixture
 async def app(tmp_path, clock) -> AsyncIterator[App]:
-    engine = engine_for_tests(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    await upgrade(engine)
-    yield build(Settings(_env_file=None, FSRS_FUZZ=False), bank=feedback_bank(), engine=engine, clock=clock)
-    await engine.dispose()
+    async with app_on(tmp_path, clock, feedback_bank()) as built:
+        yield built
 
 
 def grade_buttons(message: dict) -> dict[str, int]:
@@ -110,16 +106,8 @@ async def test_discord_marks_covered_points_with_quotes_and_highlights_the_sugge
 # Slack --------------------------------------------------------------------------------------------------
 @pytest.fixture
 async def harness(engine, clock):
-    async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
-        slack.add_user(LEARNER, name="ada", tz="UTC")
-        settings = settings_for(slack)
-        app = build(settings, bank=feedback_bank(), engine=engine, clock=clock)
-        bolt = create_app(app, settings)
-        runner, base = await serve(bolt, settings)
-        try:
-            yield Harness(slack, app, base + "/slack/events", session, bolt)
-        finally:
-            await runner.cleanup()
+    async with started(engine, clock, feedback_bank()) as running:
+        yield running
 
 
 async def write(harness: Harness, question: dict, text: str) -> dict:

@@ -10,6 +10,8 @@ import logging
 import re
 import struct
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ from storage.models import (
     Review,
     slack_installations,
 )
+from question_bank.loader import Bank
 from tests.buttons import key
 from tests.factories import small_bank
 from tests.fakes.slack_api import SlackStandIn, StoredFile
@@ -171,19 +174,26 @@ async def serve(bolt, settings: Settings) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-async def harness(engine, clock):
+@asynccontextmanager
+async def started(engine, clock, bank: Bank) -> AsyncIterator[Harness]:
+    """The Slack app on `bank`, served on loopback against a fresh stand-in with a learner and an admin."""
     async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
         slack.add_user(LEARNER, name="ada", tz="America/New_York")
         slack.add_user(ADMIN, name="root", tz="Europe/Berlin", is_admin=True)
         settings = settings_for(slack)
-        app = build(settings, bank=small_bank(), engine=engine, clock=clock)
+        app = build(settings, bank=bank, engine=engine, clock=clock)
         bolt = create_app(app, settings)
         runner, base = await serve(bolt, settings)
         try:
             yield Harness(slack, app, base + "/slack/events", session, bolt)
         finally:
             await runner.cleanup()
+
+
+@pytest.fixture
+async def harness(engine, clock):
+    async with started(engine, clock, small_bank()) as running:
+        yield running
 
 
 # practice through slash commands, buttons and the answer modal ---------------------------------------

@@ -68,7 +68,7 @@ def _wake_at(mock: MockRecord, step: StepRecord, last_activity: datetime) -> dat
 
 
 class Mocks:
-    def __init__(self, practice: Practice, feedback: Feedback):
+    def __init__(self, practice: Practice, feedback: Feedback | None):
         self.practice = practice
         self.feedback = feedback
 
@@ -378,7 +378,9 @@ class Mocks:
         return step.kind in ("phase", "answer") and all(s.kind not in ("phase", "answer") for s in steps[step.position + 1 :])
 
     async def _assess(self, q: Question, text: str) -> Assessment | None:
-        return await self.feedback.assess(q, text) if text.strip() else None
+        """What the answer covered; None when there is no text or no engine (the report then lists the
+        key points without marks)."""
+        return await self.feedback.assess(q, text) if text.strip() and self.feedback is not None else None
 
     async def _add_probes(
         self, repo: Repository, mock: MockRecord, steps: list[StepRecord], step: StepRecord, questions: dict[str, Question]
