@@ -22,16 +22,21 @@ from question_bank.schema import CATEGORIES, LEVELS
 log = logging.getLogger("bot")
 
 
-def _settings():
+def _settings(*, service: bool = False):
+    """Settings, with logging set up from them (LOG_LEVEL applies to the long-running services; the
+    terminal stays at WARNING). A bad setting: one line each, naming it, and exit 2."""
+    from bot.ops.logs import configure
     from bot.settings import Settings
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]).upper()
             print(f"setting {name}: {err['msg']}", file=sys.stderr)
         raise SystemExit(2) from None
+    configure(settings.log_level if service else "WARNING", settings.log_format, settings.secret_values())
+    return settings
 
 
 def _print_bank_errors(exc: InvalidBank) -> None:
@@ -81,11 +86,11 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
 
 async def _upgrade(url: str) -> None:
     from storage.db import create_engine
-    from storage.migrate import upgrade
+    from storage.health import open_database
 
     engine = create_engine(url)
     try:
-        await upgrade(engine)
+        await open_database(engine, migrate=True)
     finally:
         await engine.dispose()
 
@@ -111,7 +116,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
     from bot.bootstrap import build
     from bot.core.errors import InvalidInput
     from bot.core.practice import LearnerRef, zone
-    from storage.migrate import upgrade
+    from storage.health import open_database
 
     settings = _settings()
     try:
@@ -128,7 +133,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
     who = LearnerRef("console", args.user, display_name=args.user)
 
     async def setup() -> None:
-        await upgrade(app.engine)  # the embedded default: the database sets itself up
+        await open_database(app.engine, migrate=True)  # the embedded default: the database sets itself up
         await app.practice.set_timezone(who, timezone_name)
 
     try:
@@ -141,7 +146,6 @@ def _build_app(settings):
     """The App for a long-running process, or None (problems printed) when the bank is broken."""
     from bot.bootstrap import build
 
-    logging.getLogger().setLevel(settings.log_level.upper())
     try:
         return build(settings)
     except InvalidBank as exc:
@@ -149,15 +153,21 @@ def _build_app(settings):
         return None
 
 
-def _run_until_sigterm(app, work) -> None:
-    """Run `work()` until it ends or SIGTERM arrives (how platforms stop a process), then close the engine."""
+def _run_until_sigterm(app, work, *, serve_ops: bool = True) -> None:
+    """Run `work()` until it ends or SIGTERM arrives (how platforms stop a process), then close the
+    engine. While it runs, /healthz and /metrics answer on METRICS_PORT when that is set."""
+    from bot.ops.http import serving
+
+    settings = app.settings
+    port = settings.metrics_port if serve_ops else None
 
     async def run() -> None:
         main = asyncio.current_task()
         assert main is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
         try:
-            await work()
+            async with serving(port, settings.metrics_host, app.health, app.metrics):
+                await work()
         except asyncio.CancelledError:
             log.info("stopping")
         finally:
@@ -172,9 +182,9 @@ def _run_until_sigterm(app, work) -> None:
 def cmd_slack(args: argparse.Namespace) -> int:
     from bot.adapters.slack.app import setup_problem
     from bot.adapters.slack.serve import serve
-    from storage.migrate import upgrade
+    from storage.health import open_database
 
-    settings = _settings()
+    settings = _settings(service=True)
     problem = setup_problem(settings)
     if problem is not None:
         print(f"cannot start on Slack: {problem}. See README, 'Run on Slack'.", file=sys.stderr)
@@ -183,7 +193,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
         return 2
 
     async def work() -> None:
-        await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+        await open_database(app.engine, migrate=True)  # a no-op after the release step; sets up the SQLite default
         await serve(app, settings)
 
     _run_until_sigterm(app, work)
@@ -201,9 +211,9 @@ def cmd_discord(args: argparse.Namespace) -> int:
     import discord
 
     from bot.adapters.discord.client import serve, sync
-    from storage.migrate import upgrade
+    from storage.health import open_database
 
-    settings = _settings()
+    settings = _settings(service=True)
     if settings.discord_token is None:
         print(NO_DISCORD_TOKEN, file=sys.stderr)
         return 2
@@ -217,11 +227,11 @@ def cmd_discord(args: argparse.Namespace) -> int:
             where = f"server {args.guild}" if args.guild else "every server (global)"
             print(f"synced {len(names)} commands to {where}: {', '.join(names)}")
         else:
-            await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+            await open_database(app.engine, migrate=True)  # a no-op after the release step; sets up the SQLite default
             await serve(app, token)
 
     try:
-        _run_until_sigterm(app, work)
+        _run_until_sigterm(app, work, serve_ops=args.discord_command != "sync")
     except discord.LoginFailure:
         print("Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal.", file=sys.stderr)
         return 1
@@ -231,8 +241,7 @@ def cmd_discord(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     from bot.push.worker import default_worker_id, serve
 
-    settings = _settings()
-    logging.getLogger().setLevel(settings.log_level.upper())
+    settings = _settings(service=True)
     try:
         return asyncio.run(serve(settings, worker_id=args.worker_id or default_worker_id(), once=args.once))
     except InvalidBank as exc:
@@ -275,9 +284,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from storage.errors import DatabaseUnavailable
+
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DatabaseUnavailable as exc:  # at start-up: one line saying what to fix, no traceback
+        print(f"cannot use DATABASE_URL: {exc.reason}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

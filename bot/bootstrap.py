@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -16,8 +17,10 @@ from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
 from bot.core.subscriptions import Subscriptions
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 from question_bank.loader import Bank, load_bank
+from storage import health
 from storage.db import create_engine
 from storage.repositories import Store
 
@@ -39,6 +42,8 @@ class App:
     inbound: Inbound
     progress: Progress
     accounts: Accounts
+    metrics: Metrics
+    health: Callable[[], Awaitable[str | None]]  # None when the database serves, else why not
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -46,8 +51,9 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     if bank is None:
         bank = load_bank([settings.bank_dir] if settings.bank_dir else None)
     engine = engine if engine is not None else create_engine(settings.database_url)
+    metrics = Metrics()
     practice = Practice(
-        store=Store(engine),
+        store=Store(engine, on_error=metrics.database_error),
         catalog=Catalog(bank),
         scheduler=Scheduler(desired_retention=settings.desired_retention, fuzz=settings.fsrs_fuzz),
         clock=clock or SystemClock(),
@@ -56,11 +62,13 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
             rollover_hour=settings.day_rollover_hour,
             daily_new_cap=settings.daily_new_cap,
         ),
+        observer=metrics,
     )
     custom = CustomQuestionService(practice.store, practice.clock)
     accounts = Accounts(practice)
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts),
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
-        progress=Progress(practice), accounts=accounts,
+        progress=Progress(practice), accounts=accounts, metrics=metrics,
+        health=lambda: health.problem(engine, min_free_bytes=settings.health_min_free_mb * health.MIB),
     )  # fmt: skip

@@ -10,6 +10,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
     fsrs_fuzz: bool = Field(default=True, alias="FSRS_FUZZ")
     bank_dir: Path | None = Field(default=None, alias="BANK_DIR")  # default: the shipped bank
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: str = Field(default="text", alias="LOG_FORMAT")  # text | json (one object a line)
+    # /healthz and /metrics for the discord, slack and push processes: off unless a port is set.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
+    health_min_free_mb: int = Field(default=64, ge=0, alias="HEALTH_MIN_FREE_MB")  # SQLite: less free disk is unhealthy
     # Daily pushes (`python -m bot push`). Discord allows 50 requests/s per bot: all push workers
     # together stay at DISCORD_PUSH_RATE, each taking an equal share of it.
     push_workers: int = Field(default=1, ge=1, le=64, alias="PUSH_WORKERS")
@@ -53,6 +59,42 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Berlin)") from None
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        from storage.db import url_problem  # the check needs SQLAlchemy, which lives in storage/
+
+        problem = url_problem(value)
+        if problem is not None:  # the message never repeats the URL: it may hold a password
+            raise PydanticCustomError("database_url", problem)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        from bot.ops.logs import LEVELS
+
+        if value.upper() not in LEVELS:
+            raise PydanticCustomError("log_level", "must be one of {levels}", {"levels": ", ".join(LEVELS)})
+        return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        from bot.ops.logs import FORMATS
+
+        if value.lower() not in FORMATS:
+            raise PydanticCustomError("log_format", "must be one of {formats}", {"formats": ", ".join(FORMATS)})
+        return value.lower()
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redaction filter (the database password included)."""
+        from storage.db import url_password
+
+        secrets = [v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)]
+        password = url_password(self.database_url)
+        return [s for s in (*secrets, password) if s]
 
     @field_validator("slack_admin_ids", mode="before")
     @classmethod

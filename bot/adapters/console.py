@@ -19,10 +19,10 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from bot.adapters.outcome import settle
 from bot.core.actions import ActionKey
-from bot.core.errors import DomainError
 from bot.core.practice import LearnerRef
-from bot.core.replies import Reply, error_reply, full_body
+from bot.core.replies import Reply, full_body
 from question_bank.schema import CATEGORIES, CATEGORY_NAMES
 
 if TYPE_CHECKING:
@@ -196,10 +196,8 @@ class ConsoleApp:
             self.out.print("Nothing was deleted.")
 
     def _guarded(self, make: Callable[[], Coroutine[Any, Any, Reply]]) -> Reply | None:
-        try:
-            reply = self._call(make())
-        except DomainError as exc:
-            reply = error_reply(exc)
+        reply = self._call(settle(make()))
+        assert reply is not None
         self.show(reply)
         return reply
 

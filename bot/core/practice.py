@@ -19,7 +19,7 @@ from bot.core import push_replies, replies
 from bot.core.actions import ActionKey
 from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
-from bot.core.ports import Clock
+from bot.core.ports import Clock, NoObserver, Observer
 from bot.core.replies import Reply
 from bot.core.scheduling import Rating, Schedule, Scheduler, local_day
 from question_bank.schema import CATEGORIES, LEVELS, Question
@@ -75,12 +75,16 @@ def card_schedule(card: CardRecord) -> Schedule:
 
 
 class Practice:
-    def __init__(self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig):
+    def __init__(
+        self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig,
+        observer: Observer | None = None,
+    ):  # fmt: skip
         self.store = store
         self.catalog = catalog
         self.scheduler = scheduler
         self.clock = clock
         self.config = config
+        self.observer = observer or NoObserver()
 
     # helpers -----------------------------------------------------------------------------------
     async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
@@ -264,6 +268,7 @@ class Practice:
         if action.verb != "grade" or action.rating is None:
             raise StaleAction("that button is not a grade button")
         rating = Rating(action.rating)
+        graded: Reply | None = None
         async with self.store.transaction() as repo:
             # The question may be gone from the bank since it was shown; the grade still counts.
             q = (await self.catalog.view(repo, tenant)).get(action.question_id)
@@ -284,15 +289,19 @@ class Practice:
                     due=after.due, lapsed=rating == Rating.AGAIN and card.last_review is not None, tenant=tenant,
                 )  # fmt: skip
                 if await repo.record_review(learner.id, card, review):
-                    return replies.graded_reply(q, rating, after.due, today, category=q.category if q else None)
-                card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
-                assert card is not None
-            previous = await repo.review_by_key(idem_key)
-            if previous is not None:
-                return replies.already_graded_reply(
-                    Rating(previous.rating), card.due, today, q.category if q else None
-                )
-            raise StaleAction("this card was graded again since these buttons were made")
+                    graded = replies.graded_reply(q, rating, after.due, today, category=q.category if q else None)
+                else:
+                    card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
+                    assert card is not None
+            if graded is None:
+                previous = await repo.review_by_key(idem_key)
+                if previous is not None:
+                    return replies.already_graded_reply(
+                        Rating(previous.rating), card.due, today, q.category if q else None
+                    )
+                raise StaleAction("this card was graded again since these buttons were made")
+        self.observer.review_recorded(who.platform)  # committed
+        return graded
 
     async def adopt_timezone(self, who: LearnerRef, name: str) -> bool:
         """The platform's idea of the learner's zone (e.g. their Slack profile), used only while they

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.core.actions import ActionKey
-from bot.core.errors import DomainError, InvalidBank, InvalidInput, NotAllowed, StaleAction, UnknownQuestion
+from bot.core.errors import (
+    DatabaseUnavailable,
+    DomainError,
+    InvalidBank,
+    InvalidInput,
+    NotAllowed,
+    StaleAction,
+    UnknownQuestion,
+)
 from bot.core.scheduling import Rating
 from question_bank.loader import topic_name
 from question_bank.schema import CATEGORY_NAMES, Question
@@ -202,7 +210,10 @@ def nothing_due_reply(
     return Reply(title="All caught up", body="\n".join(lines), kind="info")
 
 
-def error_reply(exc: DomainError | InvalidBank) -> Reply:
+def error_reply(exc: DomainError | InvalidBank | DatabaseUnavailable) -> Reply:
+    if isinstance(exc, DatabaseUnavailable):
+        body = "The bot cannot reach its database right now, so nothing was recorded. Please try again in a few minutes."
+        return Reply(title="Not recorded", body=body, kind="error")
     if isinstance(exc, StaleAction):
         body = f"That button is out of date ({exc.reason}). Nothing was changed."
         return Reply(title="Nothing changed", body=body, kind="error")

@@ -160,8 +160,8 @@ def settings_for(slack: SlackStandIn, **extra: Any) -> Settings:
     )  # fmt: skip
 
 
-async def serve(bolt) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(web_app(bolt))
+async def serve(bolt, app: App) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(web_app(bolt, app.health))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -177,7 +177,7 @@ async def harness(engine, clock):
         settings = settings_for(slack)
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
         bolt = create_app(app, settings)
-        runner, base = await serve(bolt)
+        runner, base = await serve(bolt, app)
         try:
             yield Harness(slack, app, base + "/slack/events", session, bolt)
         finally:
@@ -379,7 +379,7 @@ async def test_configured_admin_ids_count_as_admins(engine, clock):
         slack.add_user("U0HELPER")
         settings = settings_for(slack, SLACK_ADMIN_IDS="U0HELPER")
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        runner, base = await serve(create_app(app, settings))
+        runner, base = await serve(create_app(app, settings), app)
         try:
             h = Harness(slack, app, base + "/slack/events", session, None)
             await h.command("qotd set 09:00 UTC", user="U0HELPER", channel="C0QOTD")
@@ -548,7 +548,7 @@ async def test_oauth_install_stores_the_workspace_and_its_token_serves_it(engine
             SLACK_API_URL=slack.base_url, FSRS_FUZZ=False,
         )  # fmt: skip
         app = build(settings, bank=small_bank(), engine=engine, clock=clock)
-        runner, base = await serve(create_app(app, settings))
+        runner, base = await serve(create_app(app, settings), app)
         try:
             async with session.get(base + "/slack/install") as page:
                 assert page.status == 200

@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.outcome import settle
 from bot.adapters.slack.installs import multi_workspace, oauth_settings
 from bot.adapters.slack.outbox import Destination, Outbox
 from bot.adapters.slack.people import Directory
@@ -40,9 +41,10 @@ from bot.core import commands
 from bot.core.actions import ActionKey
 from bot.core.commands import Command
 from bot.core.custom import MAX_IMPORT_BYTES
-from bot.core.errors import DomainError, InvalidBank, InvalidInput, NotAllowed
+from bot.core.errors import DomainError, InvalidInput, NotAllowed
 from bot.core.practice import LearnerRef
-from bot.core.replies import Reply, error_reply, next_action
+from bot.core.replies import Reply, next_action
+from bot.ops.logs import request_context
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ class Core(Protocol):
     progress: Any
     accounts: Any
     inbound: Any
+    metrics: Any
+    health: Any
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class SlackBot:
         self._zone_checked: set[tuple[str, str]] = set()  # (team, user) whose profile zone was offered
 
     def register(self, app: AsyncApp) -> None:
+        app.middleware(self.tag_request)
         app.middleware(self.drop_redeliveries)
         app.command(SLASH_COMMAND)(self.on_command)
         app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self.on_button)
@@ -114,6 +119,14 @@ class SlackBot:
         app.event("app_home_opened")(self.on_home)
 
     # middleware --------------------------------------------------------------------------------
+    @staticmethod
+    async def tag_request(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> BoltResponse | None:
+        """Log lines written while handling a request carry Slack's id for it (the listener's task
+        inherits the context)."""
+        rid = body.get("event_id") or body.get("trigger_id") or (body.get("container") or {}).get("message_ts")
+        with request_context(f"slack:{rid}" if rid else None):
+            return await next()
+
     async def drop_redeliveries(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> BoltResponse | None:
         """Slack redelivers an event it thinks failed (X-Slack-Retry-Num); only the first one runs."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
@@ -128,8 +141,9 @@ class SlackBot:
         await ack()
         to = Destination(body["user_id"], response_url=body.get("response_url"))
         req = await self._request(client, body["user_id"], body["team_id"], to, body.get("user_name", ""))
+        text = body.get("text", "")
         await self._answer(
-            client, req.to, lambda: self._command(client, req, body.get("text", ""), body.get("channel_id"))
+            client, req.to, lambda: self._command(client, req, text, body.get("channel_id")), _command_name(text)
         )
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -140,11 +154,12 @@ class SlackBot:
         yaml_files = [f for f in event.get("files") or [] if f.get("name", "").lower().endswith(YAML_SUFFIXES)]
         if yaml_files:
             for shared in yaml_files:
-                await self._answer(client, req.to, lambda f=shared: self._import(client, req, f))
+                await self._answer(client, req.to, lambda f=shared: self._import(client, req, f), "import")
         elif event.get("files") and not event.get("text", "").strip():
-            await self._answer(client, req.to, self._import_help)
+            await self._answer(client, req.to, self._import_help, "import")
         else:
-            await self._answer(client, req.to, lambda: self._command(client, req, event.get("text", ""), None))
+            text = event.get("text", "")
+            await self._answer(client, req.to, lambda: self._command(client, req, text, None), _command_name(text))
 
     async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -159,11 +174,13 @@ class SlackBot:
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         verb = self._verb(key)
         if verb == "answer":  # the modal must open within 3 s of the click: no lookups first
-            await self._answer(client, to, lambda: self._open_answer_box(client, body, key, to))
+            await self._answer(client, to, lambda: self._open_answer_box(client, body, key, to), "button answer")
             return
         forget = verb == "forget"  # adopting a zone would store the learner again before deleting them
         req = await self._request(client, user["id"], team, to, user.get("username", ""), adopt_zone=not forget)
-        await self._answer(client, req.to, lambda: self.core.buttons.press(req.who, key, tenant=req.tenant))
+        await self._answer(
+            client, req.to, lambda: self.core.buttons.press(req.who, key, tenant=req.tenant), f"button {verb or '?'}"
+        )
         if forget:
             # The learner and every identity linked to it may be gone: whoever comes back is a first
             # contact again and starts in their Slack profile's timezone.
@@ -186,15 +203,19 @@ class SlackBot:
             client,
             req.to,
             lambda: self.core.practice.submit_answer(req.who, meta.get("key", ""), text, tenant=req.tenant),
+            "answer",
         )
 
     async def on_home(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") != "home":
             return
         req = await self._request(client, event["user"], body.get("team_id", ""), Destination(event["user"]))
-        reply = await self._reply(lambda: self.core.progress.stats(req.who, req.tenant))
-        if reply is not None:
-            await self.outbox.publish_home(client, event["user"], home_view(reply, extra_actions=(next_action(None),)))
+        with self.core.metrics.interaction("slack", "home") as tracked:
+            reply = await settle(self.core.progress.stats(req.who, req.tenant), tracked)
+            if reply is not None:
+                await self.outbox.publish_home(
+                    client, event["user"], home_view(reply, extra_actions=(next_action(None),))
+                )
 
     # translation -------------------------------------------------------------------------------
     async def _command(self, client: AsyncWebClient, req: Request, text: str, here: str | None) -> Reply:
@@ -320,22 +341,22 @@ class SlackBot:
                         break
                 return bytes(data)
 
-    async def _reply(self, make: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
-        """The one place where errors become friendly text."""
-        try:
-            return await make()
-        except (DomainError, InvalidBank) as exc:
-            return error_reply(exc)
-        except Exception:
-            log.exception("a Slack request failed")
-            return error_reply(DomainError())
-
     async def _answer(
-        self, client: AsyncWebClient, to: Destination, make: Callable[[], Awaitable[Reply | None]]
+        self, client: AsyncWebClient, to: Destination, make: Callable[[], Awaitable[Reply | None]], command: str
     ) -> None:
-        reply = await self._reply(make)
-        if reply is not None:
-            await self.outbox.send(client, to, reply)
+        """Run a use case and send its reply, timed and counted as `command` in the metrics."""
+        with self.core.metrics.interaction("slack", command) as tracked:
+            reply = await settle(make(), tracked)
+            if reply is not None:
+                await self.outbox.send(client, to, reply)
+
+
+def _command_name(text: str) -> str:
+    """The command a text names, for the metrics ("unknown" when it names none)."""
+    try:
+        return commands.parse(text).name
+    except DomainError:
+        return "unknown"
 
 
 def _channel_id(mention: str) -> str:

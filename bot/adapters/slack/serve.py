@@ -11,6 +11,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.adapters.slack.app import Core, create_app
+from bot.ops.http import HealthCheck, health_handler
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -18,14 +19,11 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
-
-
-def web_app(app: AsyncApp) -> web.Application:
-    """Bolt's aiohttp application (events, commands, interactivity, OAuth routes) plus a health check."""
+def web_app(app: AsyncApp, health: HealthCheck) -> web.Application:
+    """Bolt's aiohttp application (events, commands, interactivity, OAuth routes) plus a health check
+    (a real database round trip; 503 with the reason when the database cannot serve)."""
     application = app.web_app(path=EVENTS_PATH)
-    application.router.add_get("/healthz", _healthz)
+    application.router.add_get("/healthz", health_handler(health))
     return application
 
 
@@ -40,7 +38,7 @@ async def serve(core: Core, settings: Settings, *, host: str = "0.0.0.0") -> Non
         finally:
             await handler.close_async()
         return
-    runner = web.AppRunner(web_app(app))
+    runner = web.AppRunner(web_app(app, core.health))
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
     log.info("Slack: HTTP mode on port %s, events at %s", settings.port, EVENTS_PATH)
