@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -39,6 +40,10 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
 
 
+def _cannot_open(url: URL) -> str:
+    return f"cannot open the SQLite file {sqlite_path(url)}: check that its folder exists and is writable"
+
+
 def _where(url: URL) -> str:
     return f"{url.host or 'localhost'}:{url.port or 5432}"
 
@@ -55,7 +60,7 @@ def _known(exc: BaseException, url: URL) -> str | None:
         if "database or disk is full" in message or getattr(err, "errno", None) == errno.ENOSPC:
             return "the disk holding the database is full"
         if sqlite and "unable to open database file" in message:
-            return f"cannot open the SQLite file {sqlite_path(url)}: check that its folder exists and is writable"
+            return _cannot_open(url)
         if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
             return f"PostgreSQL at {_where(url)} refused the user name or password in DATABASE_URL"
         if name == "InvalidCatalogNameError":
@@ -124,6 +129,11 @@ async def problem(engine: AsyncEngine, *, min_free_bytes: int = 0, timeout: floa
 async def open_database(engine: AsyncEngine, *, migrate: bool) -> None:
     """Start-up: bring the schema up to date (when this process does that) and check that the
     database answers and takes writes. Raises DatabaseUnavailable with one line saying what to fix."""
+    if engine.url.get_backend_name() == "sqlite":
+        # Checked before connecting: a failed aiosqlite connect leaves its thread racing the loop's close.
+        folder = Path(sqlite_path(engine.url)).absolute().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise DatabaseUnavailable(_cannot_open(engine.url))
     try:
         async with asyncio.timeout(START_TIMEOUT_S):
             if migrate:

@@ -46,6 +46,7 @@ TOKEN_PATTERNS = (
     re.compile(r"\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}"),  # Discord bot tokens
     re.compile(r"(?i)(?<=bearer )[^\s'\",]+"),  # Authorization: Bearer ...
     re.compile(r"(?<=://)([^/:@\s]*):[^@/\s]+(?=@)"),  # user:password@ in a URL (keeps nothing of either)
+    re.compile(r"(?<=[?&]code=)[^&\s\"']+"),  # an OAuth code in a logged URL (the access log's request line)
 )
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -61,8 +62,19 @@ def request_context(rid: str | None) -> Iterator[None]:
         request_id.reset(token)
 
 
+def _floor(name: str) -> int:
+    """The lowest level a logger's records are kept at (its own name or a parent's in PAYLOAD_LOGGERS)."""
+    while name:
+        if name in PAYLOAD_LOGGERS:
+            return PAYLOAD_LOGGERS[name]
+        name = name.rpartition(".")[0]
+    return logging.NOTSET
+
+
 class Redact(logging.Filter):
-    """Masks secrets in a record before any handler formats it; adds the current request id."""
+    """Drops payload loggers' records below their floor (some libraries reset their loggers' levels,
+    so the floor is enforced here too), masks secrets in what is left before any handler formats it,
+    and adds the current request id."""
 
     def __init__(self, secrets: Iterable[str] = ()):
         super().__init__()
@@ -77,6 +89,8 @@ class Redact(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < _floor(record.name):
+            return False
         record.msg = self.redact(record.getMessage())
         record.args = None
         if record.exc_info:
@@ -92,9 +106,19 @@ class Redact(logging.Filter):
         return True
 
 
+class JsonLines(JsonFormatter):
+    """One object a line with the fields below only: libraries' `extra` attributes (aiohttp's access
+    log adds the request line and headers) would bypass the redaction of the message."""
+
+    FIELDS = ("time", "level", "logger", "message", "request_id", "exc_info", "stack_info")
+
+    def process_log_record(self, log_data: dict) -> dict:
+        return {key: log_data[key] for key in self.FIELDS if key in log_data}
+
+
 def formatter(fmt: str) -> logging.Formatter:
     if fmt == "json":
-        return JsonFormatter(
+        return JsonLines(
             "{asctime}{levelname}{name}{message}",
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

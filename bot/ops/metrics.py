@@ -7,11 +7,14 @@ its Observer port when a review is recorded.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
 LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600)
@@ -70,10 +73,12 @@ class Metrics:
             tracked.fail()
             raise
         finally:
+            seconds = time.perf_counter() - start
             self.interactions.labels(platform, command).inc()
-            self.latency.labels(platform, command).observe(time.perf_counter() - start)
+            self.latency.labels(platform, command).observe(seconds)
             if tracked.failed:
                 self.interactions_failed.labels(platform, command).inc()
+            log.debug("%s %r %s in %.3f s", platform, command, "failed" if tracked.failed else "handled", seconds)
 
     # Observer (bot.core.ports) --------------------------------------------------------------------
     def review_recorded(self, platform: str) -> None:

@@ -44,7 +44,7 @@ from bot.core.custom import MAX_IMPORT_BYTES
 from bot.core.errors import DomainError, InvalidInput, NotAllowed
 from bot.core.practice import LearnerRef
 from bot.core.replies import Reply, next_action
-from bot.ops.logs import request_context
+from bot.ops.logs import request_id
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ BOT_SCOPES = (
     "im:write",  # open a DM with a learner who never wrote to the bot
     "users:read",  # profile timezone and admin flag
 )
+BOLT_LOGGER = "slack_bolt.app"
 CHANNEL_MENTION = re.compile(r"^<#(?P<id>[CG][A-Z0-9]+)(\|[^>]*)?>$")
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -110,7 +111,6 @@ class SlackBot:
         self._zone_checked: set[tuple[str, str]] = set()  # (team, user) whose profile zone was offered
 
     def register(self, app: AsyncApp) -> None:
-        app.middleware(self.tag_request)
         app.middleware(self.drop_redeliveries)
         app.command(SLASH_COMMAND)(self.on_command)
         app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self.on_button)
@@ -119,14 +119,6 @@ class SlackBot:
         app.event("app_home_opened")(self.on_home)
 
     # middleware --------------------------------------------------------------------------------
-    @staticmethod
-    async def tag_request(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> BoltResponse | None:
-        """Log lines written while handling a request carry Slack's id for it (the listener's task
-        inherits the context)."""
-        rid = body.get("event_id") or body.get("trigger_id") or (body.get("container") or {}).get("message_ts")
-        with request_context(f"slack:{rid}" if rid else None):
-            return await next()
-
     async def drop_redeliveries(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> BoltResponse | None:
         """Slack redelivers an event it thinks failed (X-Slack-Retry-Num); only the first one runs."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
@@ -139,6 +131,7 @@ class SlackBot:
     # listeners ---------------------------------------------------------------------------------
     async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        _tag(body)
         to = Destination(body["user_id"], response_url=body.get("response_url"))
         req = await self._request(client, body["user_id"], body["team_id"], to, body.get("user_name", ""))
         text = body.get("text", "")
@@ -149,6 +142,7 @@ class SlackBot:
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
             return
+        _tag(body)
         to = Destination(event["user"], channel=event["channel"], in_dm=True)
         req = await self._request(client, event["user"], body.get("team_id") or event.get("team", ""), to)
         yaml_files = [f for f in event.get("files") or [] if f.get("name", "").lower().endswith(YAML_SUFFIXES)]
@@ -163,6 +157,7 @@ class SlackBot:
 
     async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        _tag(body)
         key = action["action_id"].removeprefix(ACTION_PREFIX)
         user = body["user"]
         container = body.get("container") or {}
@@ -188,6 +183,7 @@ class SlackBot:
 
     async def on_answer(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        _tag(body)
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]
         to = Destination(
@@ -209,6 +205,7 @@ class SlackBot:
     async def on_home(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") != "home":
             return
+        _tag(body)
         req = await self._request(client, event["user"], body.get("team_id", ""), Destination(event["user"]))
         with self.core.metrics.interaction("slack", "home") as tracked:
             reply = await settle(self.core.progress.stats(req.who, req.tenant), tracked)
@@ -351,6 +348,13 @@ class SlackBot:
                 await self.outbox.send(client, to, reply)
 
 
+def _tag(body: dict[str, Any]) -> None:
+    """This request's log lines carry Slack's id for it. A listener runs in a task of its own (as
+    does each HTTP request), so the id stays with this request."""
+    rid = body.get("event_id") or body.get("trigger_id")
+    request_id.set(f"slack:{rid}" if rid else None)
+
+
 def _command_name(text: str) -> str:
     """The command a text names, for the metrics ("unknown" when it names none)."""
     try:
@@ -385,6 +389,8 @@ def create_app(core: Core, settings: Settings) -> AsyncApp:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and not multi else None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(
+        name=BOLT_LOGGER,  # Bolt names its loggers after the app: keep them under slack_bolt (bot.ops.logs)
+        logger=logging.getLogger(BOLT_LOGGER),
         client=AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers()),
         signing_secret=secret,  # Socket Mode requests are not signed; HTTP mode requires it (setup_problem)
         oauth_settings=oauth_settings(settings, core.engine, BOT_SCOPES) if multi else None,
