@@ -14,9 +14,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import asyncpg
@@ -29,10 +27,9 @@ from tests import pg
 from tests.conftest import _fresh_pg_database
 from tests.e2e.test_discord import ALICE, bot_process, embed, interact
 from tests.e2e.test_discord import button as discord_button
-from tests.e2e.test_push_processes import noon_zone
+from tests.e2e.test_push_processes import seed_due_half_an_hour_ago
 from tests.e2e.test_slack import SECRET as SLACK_SECRET
 from tests.e2e.test_slack import Harness, button, header
-from tests.factories import seed_dm_targets
 from tests.fakes.discord_api import DiscordStandIn
 from tests.fakes.discord_payloads import click, slash
 from tests.fakes.slack_api import SlackStandIn
@@ -220,10 +217,7 @@ async def test_push_and_slack_report_postgres_down_and_push_metrics_move(tmp_pat
         url = await _fresh_pg_database(server)
         engine = engine_for_tests(url)
         await upgrade(engine)
-        now = datetime.now(timezone.utc)
-        zone = noon_zone(now)
-        local = (now.astimezone(ZoneInfo(zone)) - timedelta(minutes=30)).strftime("%H:%M")
-        await seed_dm_targets(engine, 1, due=now - timedelta(minutes=30), zone=zone, local_time=local)
+        await seed_due_half_an_hour_ago(engine, 1)
         await engine.dispose()
         push_ops, slack_port, slack_ops = free_port(), free_port(), free_port()
         push = await start("push", tmp_path, base_env(
