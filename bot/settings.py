@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True,
+        hide_input_in_errors=True,  # a rejected DATABASE_URL may hold a password
+    )
 
     database_url: str = Field(default="sqlite+aiosqlite:///./interview_bot.db", alias="DATABASE_URL")
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
@@ -70,23 +73,15 @@ class Settings(BaseSettings):
             raise PydanticCustomError("database_url", problem)
         return value
 
-    @field_validator("log_level")
+    @field_validator("log_level", "log_format")
     @classmethod
-    def _known_level(cls, value: str) -> str:
-        from bot.ops.logs import LEVELS
+    def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        from bot.ops.logs import FORMATS, LEVELS
 
-        if value.upper() not in LEVELS:
-            raise PydanticCustomError("log_level", "must be one of {levels}", {"levels": ", ".join(LEVELS)})
-        return value.upper()
-
-    @field_validator("log_format")
-    @classmethod
-    def _known_format(cls, value: str) -> str:
-        from bot.ops.logs import FORMATS
-
-        if value.lower() not in FORMATS:
-            raise PydanticCustomError("log_format", "must be one of {formats}", {"formats": ", ".join(FORMATS)})
-        return value.lower()
+        allowed, value = (LEVELS, value.upper()) if info.field_name == "log_level" else (FORMATS, value.lower())
+        if value not in allowed:
+            raise PydanticCustomError("one_of", "must be one of {allowed}", {"allowed": ", ".join(allowed)})
+        return value
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redaction filter (the database password included)."""
