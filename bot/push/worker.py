@@ -122,8 +122,12 @@ class PushWorker:
     async def _sleep_until_due(self, stop: asyncio.Event) -> None:
         if self.counts:
             log.info("push worker %s idle; so far %s", self.pushes.config.worker_id, dict(self.counts))
-        due = await self.pushes.next_due_at()
         delay = self.poll_s
+        try:
+            due = await self.pushes.next_due_at()
+        except DatabaseUnavailable as exc:  # the next claim round waits the outage out
+            log.error("push worker %s cannot read the schedule: %s", self.pushes.config.worker_id, exc.reason)
+            due = None
         if due is not None:
             delay = min(max((due - self.pushes.clock.now()).total_seconds(), MIN_SLEEP_S), self.poll_s)
         await _wait(stop, delay)

@@ -245,6 +245,8 @@ async def test_push_and_slack_report_postgres_down_and_push_metrics_move(tmp_pat
                     status, body = await get(session, base + "/healthz")
                     assert status == 503, body
                     assert "connection refused" in json.loads(body)["reason"]
+                await asyncio.sleep(2)  # the push worker looks at its schedule every second: it waits, not exits
+                assert push.returncode is None and slack_proc.returncode is None
         finally:
             push_log, slack_log = await stop(push), await stop(slack_proc)
     assert push.returncode == 0, push_log[-3000:]
