@@ -52,18 +52,30 @@ def base_env(**extra: str) -> dict[str, str]:
     return env | extra
 
 
+_logs: dict[int, asyncio.Task[bytes]] = {}  # pid -> the task reading its stderr
+
+
 async def start(command: str, cwd: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+    """`python -m bot COMMAND`, its stderr read as it comes (a full pipe would block a chatty process)."""
+    proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", command, cwd=cwd, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+    assert proc.stderr is not None
+    _logs[proc.pid] = asyncio.create_task(proc.stderr.read())
+    return proc
 
 
 async def stop(proc: asyncio.subprocess.Process) -> str:
     """SIGTERM, then everything it logged."""
     if proc.returncode is None:
         proc.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    reading = _logs.pop(proc.pid, None)
+    if reading is None:
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    else:
+        err = await asyncio.wait_for(reading, 30)
+        await asyncio.wait_for(proc.wait(), 30)
     return err.decode()
 
 
