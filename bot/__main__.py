@@ -22,11 +22,14 @@ from question_bank.schema import CATEGORIES, LEVELS
 log = logging.getLogger("bot")
 
 
-def _settings(db: str | None = None):
-    """Settings from the environment; `db` (the terminal's --db) overrides DATABASE_URL. The default
-    database's folder is made here, and a database left in the working directory by older versions
-    is brought over (bot/locations.py)."""
+def _settings(db: str | None = None, *, service: bool = False):
+    """Settings from the environment, with logging set up from them (LOG_LEVEL applies to the
+    long-running services; the terminal stays at WARNING). A bad setting: one line each, naming it,
+    and exit 2. `db` (the terminal's --db) overrides DATABASE_URL. The default database's folder is
+    made here, and a database left in the working directory by older versions is brought over
+    (bot/locations.py)."""
     from bot import locations
+    from bot.ops.logs import configure
     from bot.settings import Settings
 
     try:
@@ -36,6 +39,7 @@ def _settings(db: str | None = None):
             name = ".".join(str(p) for p in err["loc"]).upper()
             print(f"setting {name}: {err['msg']}", file=sys.stderr)
         raise SystemExit(2) from None
+    configure(settings.log_level if service else "WARNING", settings.log_format, settings.secret_values())
     if db is not None:
         return settings.model_copy(update={"database_url": locations.database_url_for(db)})
     if "database_url" not in settings.model_fields_set:
@@ -152,12 +156,14 @@ def cmd_bank_duplicates(args: argparse.Namespace) -> int:
 
 async def _upgrade(url: str) -> tuple[str | None, str | None]:
     from storage.db import create_engine
-    from storage.migrate import current_revision, upgrade
+    from storage.health import open_database
+    from storage.migrate import current_revision
 
     engine = create_engine(url)
     try:
+        await open_database(engine, migrate=False)  # unreachable or unusable: one line, exit 2
         before = await current_revision(engine)
-        await upgrade(engine)
+        await open_database(engine, migrate=True)
         return before, await current_revision(engine)
     finally:
         await engine.dispose()
@@ -195,7 +201,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
     from bot.core.errors import InvalidInput
     from bot.core.practice import LearnerRef, zone
     from storage.db import BAD_URL, UNUSABLE, create_engine, printable_url, problem
-    from storage.migrate import upgrade
+    from storage.health import open_database
     from storage.models import Learner
 
     longest = Learner.__table__.c.platform_user_id.type.length
@@ -223,7 +229,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
     who = LearnerRef("console", user, display_name=user)
 
     async def setup() -> None:
-        await upgrade(app.engine)  # the embedded default: the database sets itself up
+        await open_database(app.engine, migrate=True)  # the embedded default: the database sets itself up
         if args.timezone is not None:  # only an explicit choice replaces a zone the learner chose
             await app.practice.set_timezone(who, args.timezone)
         else:
@@ -243,7 +249,6 @@ def _build_app(settings):
     """The App for a long-running process, or None (problems printed) when the bank is broken."""
     from bot.bootstrap import build
 
-    logging.getLogger().setLevel(settings.log_level.upper())
     try:
         return build(settings)
     except InvalidBank as exc:
@@ -251,15 +256,21 @@ def _build_app(settings):
         return None
 
 
-def _run_until_sigterm(app, work) -> None:
-    """Run `work()` until it ends or SIGTERM arrives (how platforms stop a process), then close the engine."""
+def _run_until_sigterm(app, work, *, serve_ops: bool = True) -> None:
+    """Run `work()` until it ends or SIGTERM arrives (how platforms stop a process), then close the
+    engine. While it runs, /healthz and /metrics answer on METRICS_PORT when that is set."""
+    from bot.ops.http import serving
+
+    settings = app.settings
+    port = settings.metrics_port if serve_ops else None
 
     async def run() -> None:
         main = asyncio.current_task()
         assert main is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
         try:
-            await work()
+            async with serving(port, settings.metrics_host, app.health, app.metrics):
+                await work()
         except asyncio.CancelledError:
             log.info("stopping")
         finally:
@@ -274,9 +285,9 @@ def _run_until_sigterm(app, work) -> None:
 def cmd_slack(args: argparse.Namespace) -> int:
     from bot.adapters.slack.app import setup_problem
     from bot.adapters.slack.serve import serve
-    from storage.migrate import upgrade
+    from storage.health import open_database
 
-    settings = _settings()
+    settings = _settings(service=True)
     problem = setup_problem(settings)
     if problem is not None:
         print(f"cannot start on Slack: {problem}. See README, 'Run on Slack'.", file=sys.stderr)
@@ -285,7 +296,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
         return 2
 
     async def work() -> None:
-        await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+        await open_database(app.engine, migrate=True)  # a no-op after the release step; sets up the SQLite default
         await serve(app, settings)
 
     _run_until_sigterm(app, work)
@@ -310,9 +321,9 @@ def cmd_discord(args: argparse.Namespace) -> int:
     import discord
 
     from bot.adapters.discord.client import serve, sync
-    from storage.migrate import upgrade
+    from storage.health import open_database
 
-    settings = _settings()
+    settings = _settings(service=True)
     if settings.discord_token is None:
         print(NO_DISCORD_TOKEN, file=sys.stderr)
         return 2
@@ -326,13 +337,13 @@ def cmd_discord(args: argparse.Namespace) -> int:
             where = f"server {args.guild}" if args.guild else "every server (global)"
             print(f"synced {len(names)} commands to {where}: {', '.join(names)}")
         else:
-            await upgrade(app.engine)  # a no-op after the release step; sets up the embedded SQLite default
+            await open_database(app.engine, migrate=True)  # a no-op after the release step; sets up the SQLite default
             await serve(
                 app, token, shard_count=settings.discord_shard_count, shard_ids=settings.discord_shard_ids
             )
 
     try:
-        _run_until_sigterm(app, work)
+        _run_until_sigterm(app, work, serve_ops=args.discord_command != "sync")
     except discord.LoginFailure:
         print("Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal.", file=sys.stderr)
         return 1
@@ -347,8 +358,7 @@ def cmd_discord(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     from bot.push.worker import default_worker_id, serve
 
-    settings = _settings()
-    logging.getLogger().setLevel(settings.log_level.upper())
+    settings = _settings(service=True)
     try:
         return asyncio.run(serve(settings, worker_id=args.worker_id or default_worker_id(), once=args.once))
     except InvalidBank as exc:
@@ -421,9 +431,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from storage.errors import DatabaseUnavailable
+
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DatabaseUnavailable as exc:  # at start-up: one line saying what to fix, no traceback
+        print(f"cannot use DATABASE_URL: {exc.reason}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

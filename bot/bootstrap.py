@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,9 +21,11 @@ from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
 from bot.core.subscriptions import Subscriptions
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 from question_bank.isolated import IsolatedParser
 from question_bank.loader import Bank, load_bank
+from storage import health
 from storage.db import create_engine
 from storage.repositories import Store
 
@@ -46,6 +49,8 @@ class App:
     accounts: Accounts
     feedback: Feedback | None  # None in a process that never reads written answers
     mocks: Mocks
+    metrics: Metrics
+    health: Callable[[], Awaitable[str | None]]  # None when the database serves, else why not
 
 
 def build_feedback(settings: Settings, bank: Bank) -> tuple[Feedback, Explainer | None]:
@@ -71,9 +76,10 @@ def build(
     if bank is None:
         bank = load_bank([settings.bank_dir] if settings.bank_dir else None)
     engine = engine if engine is not None else create_engine(settings.database_url)
+    metrics = Metrics()
     reader, explainer = build_feedback(settings, bank) if feedback else (None, None)
     practice = Practice(
-        store=Store(engine),
+        store=Store(engine, on_error=metrics.database_error),
         catalog=Catalog(bank),
         scheduler=Scheduler(desired_retention=settings.desired_retention, fuzz=settings.fsrs_fuzz),
         clock=clock or SystemClock(),
@@ -84,6 +90,7 @@ def build(
         ),
         feedback=reader,
         explainer=explainer,
+        observer=metrics,
     )
     custom = CustomQuestionService(practice.store, practice.clock, IsolatedParser())
     accounts = Accounts(practice)
@@ -91,5 +98,6 @@ def build(
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts, mocks),
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
-        progress=Progress(practice), accounts=accounts, feedback=reader, mocks=mocks,
+        progress=Progress(practice), accounts=accounts, feedback=reader, mocks=mocks, metrics=metrics,
+        health=lambda: health.problem(engine, min_free_bytes=settings.health_min_free_mb * health.MIB),
     )  # fmt: skip

@@ -10,14 +10,18 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import locations
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True,
+        hide_input_in_errors=True,  # a rejected DATABASE_URL may hold a password
+    )
 
     # Default: a SQLite file in the user's data folder (bot/locations.py), the same from any directory.
     database_url: str = Field(
@@ -52,6 +56,11 @@ class Settings(BaseSettings):
     fsrs_fuzz: bool = Field(default=True, alias="FSRS_FUZZ")
     bank_dir: Path | None = Field(default=None, alias="BANK_DIR")  # default: the shipped bank
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: str = Field(default="text", alias="LOG_FORMAT")  # text | json (one object a line)
+    # /healthz and /metrics for the discord, slack and push processes: off unless a port is set.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
+    health_min_free_mb: int = Field(default=64, ge=0, alias="HEALTH_MIN_FREE_MB")  # SQLite: less free disk is unhealthy
     # Daily pushes (`python -m bot push`). Discord allows 50 requests/s per bot: all push workers
     # together stay at DISCORD_PUSH_RATE, each taking an equal share of it.
     push_workers: int = Field(default=1, ge=1, le=64, alias="PUSH_WORKERS")
@@ -87,6 +96,34 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"https?://[^/?#\s]+/?", origin):
                 raise ValueError(f"{origin!r} is not an origin like https://files.slack.com")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        from storage.db import url_problem  # the check needs SQLAlchemy, which lives in storage/
+
+        problem = url_problem(value)
+        if problem is not None:  # the message never repeats the URL: it may hold a password
+            raise PydanticCustomError("database_url", problem)
+        return value
+
+    @field_validator("log_level", "log_format")
+    @classmethod
+    def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        from bot.ops.logs import FORMATS, LEVELS
+
+        allowed, value = (LEVELS, value.upper()) if info.field_name == "log_level" else (FORMATS, value.lower())
+        if value not in allowed:
+            raise PydanticCustomError("one_of", "must be one of {allowed}", {"allowed": ", ".join(allowed)})
+        return value
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redaction filter (the database password included)."""
+        from storage.db import url_password
+
+        secrets = [v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)]
+        password = url_password(self.database_url)
+        return [s for s in (*secrets, password) if s]
 
     @field_validator("slack_admin_ids", "slack_file_origins", "discord_shard_ids", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ SQLAlchemy Core statements on one connection: no identity map or lazy loading on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.accounts import AccountQueries
+from storage.errors import DatabaseUnavailable
+from storage.health import unavailable
 from storage.inbound import InboundEvents
 from storage.mocks import MockQueries
 from storage.models import Card, CustomQuestion, Learner, Review
@@ -441,12 +443,27 @@ class Repository(
 
 
 class Store:
-    """Opens units of work. One transaction per use case; commit on success, roll back on error."""
+    """Opens units of work. One transaction per use case; commit on success, roll back on error.
 
-    def __init__(self, engine: AsyncEngine):
+    A database that cannot be used (down, read-only, full, its SQLite file deleted) raises
+    DatabaseUnavailable, never a success: callers say "nothing was recorded". `on_error` hears of each
+    such failure (the process's metrics)."""
+
+    def __init__(self, engine: AsyncEngine, on_error: Callable[[DatabaseUnavailable], None] | None = None):
         self.engine = engine
+        self.on_error = on_error
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
-        async with self.engine.begin() as conn:
-            yield Repository(conn)
+        try:
+            async with self.engine.begin() as conn:
+                yield Repository(conn)
+        except Exception as exc:
+            found = unavailable(exc, self.engine.url)
+            if found is None:
+                raise
+            if self.on_error is not None:
+                self.on_error(found)
+            if found is exc:
+                raise
+            raise found from exc

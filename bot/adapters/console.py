@@ -34,6 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.adapters.console_mock import run_mock
+from bot.adapters.outcome import settle
 from bot.core.actions import ActionKey
 from bot.core.errors import DomainError
 from bot.core.practice import MAX_ANSWER_CHARS, LearnerRef
@@ -341,12 +342,11 @@ class ConsoleApp:
             self.out.print("Nothing was deleted.")
 
     def _guarded(self, make: Callable[[], Coroutine[Any, Any, Reply]], *, show: bool = True) -> Reply | None:
-        try:
-            reply = self._call(make())
-        except DomainError as exc:
-            reply = error_reply(exc)
-            show = True
-        if show:
+        """Run a use case; its reply (or the friendly text for what went wrong) is shown, unless
+        `show` is off and it succeeded."""
+        reply = self._call(settle(make()))
+        assert reply is not None
+        if show or reply.kind == "error":
             self.show(reply)
         return reply
 

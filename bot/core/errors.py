@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 from question_bank.loader import InvalidBank
+from storage.errors import DatabaseUnavailable
 
-__all__ = ["DomainError", "InvalidBank", "InvalidInput", "NotAllowed", "StaleAction", "UnknownQuestion"]
+__all__ = [
+    "DatabaseUnavailable", "DomainError", "InvalidBank", "InvalidInput", "NotAllowed", "StaleAction", "UnknownQuestion",
+    "EXPECTED",
+]  # fmt: skip
 
 
 class DomainError(Exception):
@@ -36,3 +40,8 @@ class InvalidInput(DomainError):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+# What a use case may raise that an adapter answers with error_reply (anything else is a bug: logged,
+# answered "Something went wrong"). DatabaseUnavailable (from storage) means nothing was recorded.
+EXPECTED = (DomainError, InvalidBank, DatabaseUnavailable)

@@ -9,6 +9,19 @@ from typing import Protocol
 from bot.core.replies import Reply
 
 
+class Observer(Protocol):
+    """Hears what the core did, for the process's metrics (bot.ops.metrics); the core never depends on it."""
+
+    def review_recorded(self, platform: str) -> None:
+        """A grade was stored as a new FSRS review (a repeated click is not a new one)."""
+        ...
+
+
+class NoObserver:
+    def review_recorded(self, platform: str) -> None:
+        pass
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""

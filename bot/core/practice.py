@@ -30,7 +30,7 @@ from bot.core.feedback import replies as feedback_replies
 from bot.core.feedback.llm import Explainer
 from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
-from bot.core.ports import Clock
+from bot.core.ports import Clock, NoObserver, Observer
 from bot.core.replies import Reply
 from bot.core.scheduling import Rating, Schedule, Scheduler, local_day
 from question_bank.schema import CATEGORIES, LEVELS, Question
@@ -99,7 +99,7 @@ def is_lapse(rating: Rating, last_review: date | None) -> bool:
 class Practice:
     def __init__(
         self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig,
-        feedback: Feedback | None = None, explainer: Explainer | None = None,
+        feedback: Feedback | None = None, explainer: Explainer | None = None, observer: Observer | None = None,
     ):  # fmt: skip
         self.store = store
         self.catalog = catalog
@@ -108,6 +108,7 @@ class Practice:
         self.config = config
         self.feedback = feedback  # reads written answers; None: the key points are shown unmarked
         self.explainer = explainer  # an optional language model's second opinion
+        self.observer = observer or NoObserver()
 
     # helpers -----------------------------------------------------------------------------------
     async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
@@ -357,6 +358,7 @@ class Practice:
         if action.verb != "grade" or action.rating is None:
             raise StaleAction("that button is not a grade button")
         rating = Rating(action.rating)
+        graded: Reply | None = None
         async with self.store.transaction() as repo:
             # The question may be gone from the bank since it was shown; the grade still counts.
             q = (await self.catalog.view(repo, tenant)).get(action.question_id)
@@ -373,13 +375,17 @@ class Practice:
                 review = self._review(scheduler, card, rating, today, idem_key, tenant)
                 if await repo.record_review(learner.id, card, review):
                     graded = replies.graded_reply(q, rating, review.due, today, category=category, undo=undo)
-                    return feedback_replies.with_note(graded, self._generous_note(q, card, rating))
-                card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
-                assert card is not None
-            previous = await repo.review_by_key(idem_key)
-            if previous is not None:
-                return replies.already_graded_reply(Rating(previous.rating), card.due, today, category, undo=undo)
-            raise StaleAction("this card was graded again since these buttons were made")
+                    graded = feedback_replies.with_note(graded, self._generous_note(q, card, rating))
+                else:
+                    card = await repo.card(learner.id, action.question_id)  # a concurrent click won the race
+                    assert card is not None
+            if graded is None:
+                previous = await repo.review_by_key(idem_key)
+                if previous is not None:
+                    return replies.already_graded_reply(Rating(previous.rating), card.due, today, category, undo=undo)
+                raise StaleAction("this card was graded again since these buttons were made")
+        self.observer.review_recorded(who.platform)  # committed
+        return graded
 
     async def skip(self, who: LearnerRef, key: str, tenant: str | None = None) -> Reply:
         """Set a question aside for today without grading it: it uses no new-question slot, and is

@@ -147,6 +147,12 @@ class Pushes:
         await repo.plan_push(target.id, lease_until)  # due again, for a takeover, if this worker dies holding it
         return Claim(delivery.id, today, delivery.attempts, delivery.question_id, target)
 
+    def scheduled_at(self, claim: Claim) -> datetime:
+        """The instant a claimed push was planned for (its lag is measured from here)."""
+        target = claim.target
+        return push_instant(claim.day, time.fromisoformat(target.local_time), zone(target.timezone),
+                            self.config.rollover_hour)  # fmt: skip
+
     def _plan(self, target: PushTargetRecord, now: datetime, not_before: date) -> datetime:
         if target.paused_until is not None and target.paused_until > not_before:
             not_before = target.paused_until

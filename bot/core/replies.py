@@ -12,7 +12,15 @@ from datetime import date, timedelta
 
 from bot.core.actions import UNDO_MINUTES, ActionKey
 from bot.core.catalog import is_imported
-from bot.core.errors import DomainError, InvalidBank, InvalidInput, NotAllowed, StaleAction, UnknownQuestion
+from bot.core.errors import (
+    DatabaseUnavailable,
+    DomainError,
+    InvalidBank,
+    InvalidInput,
+    NotAllowed,
+    StaleAction,
+    UnknownQuestion,
+)
 from bot.core.scheduling import Rating
 from question_bank.loader import topic_name
 from question_bank.schema import CATEGORY_NAMES, Question
@@ -320,7 +328,10 @@ def upload_note(filenames: list[str], limit: int) -> str:
     )
 
 
-def error_reply(exc: DomainError | InvalidBank) -> Reply:
+def error_reply(exc: DomainError | InvalidBank | DatabaseUnavailable) -> Reply:
+    if isinstance(exc, DatabaseUnavailable):
+        body = "The bot cannot reach its database right now, so nothing was recorded. Please try again in a few minutes."
+        return Reply(title="Not recorded", body=body, kind="error")
     if isinstance(exc, StaleAction):
         body = f"That choice is out of date ({exc.reason}). Nothing was changed."
         return Reply(title="Nothing changed", body=body, kind="error")

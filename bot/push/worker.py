@@ -24,9 +24,14 @@ from bot.adapters.slack.installs import bot_token_lookup, multi_workspace
 from bot.core.mock import Mocks
 from bot.core.ports import CredentialsRefused
 from bot.core.pushes import Claim, PushConfig, Pushes
+from bot.ops.http import serving
+from bot.ops.logs import request_context
+from bot.ops.metrics import Metrics
 from bot.push.discord import DiscordMessenger
 from bot.push.slack import SlackMessenger
 from bot.settings import Settings
+from storage.errors import DatabaseUnavailable
+from storage.health import open_database
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +41,12 @@ MOCK_POLL_S = 5.0  # look for mocks started since at least this often (nudges ar
 
 
 class PushWorker:
-    def __init__(self, pushes: Pushes, *, batch: int = 50, concurrency: int = 8, poll_s: float = 30.0):
+    def __init__(
+        self, pushes: Pushes, *, batch: int = 50, concurrency: int = 8, poll_s: float = 30.0,
+        metrics: Metrics | None = None,
+    ):  # fmt: skip
         self.pushes = pushes
+        self.metrics = metrics or Metrics()
         self.batch = batch
         self.concurrency = concurrency
         self.poll_s = poll_s
@@ -58,9 +67,13 @@ class PushWorker:
                     continue
                 try:
                     claims = await self.pushes.claim_due(self.batch - self._queue.qsize())
-                except Exception:  # e.g. PostgreSQL restarting: wait and try again rather than exit
-                    log.exception("push worker %s cannot claim; retrying in %.0f s", self.pushes.config.worker_id,
+                except Exception as exc:  # e.g. PostgreSQL restarting: wait and try again rather than exit
+                    worker = self.pushes.config.worker_id
+                    if isinstance(exc, DatabaseUnavailable):  # one line, not a traceback per retry
+                        log.error("push worker %s cannot claim (%s); retrying in %.0f s", worker, exc.reason,
                                   self._outage_sleep)  # fmt: skip
+                    else:
+                        log.exception("push worker %s cannot claim; retrying in %.0f s", worker, self._outage_sleep)
                     await _wait(stop, self._outage_sleep)
                     self._outage_sleep = min(self._outage_sleep * 2, OUTAGE_SLEEP_S[1])
                     continue
@@ -88,14 +101,21 @@ class PushWorker:
                 self._queue.task_done()
                 continue
             try:
-                self.counts[await self.pushes.deliver(claim)] += 1
+                with request_context(f"push:{claim.delivery_id}"):
+                    outcome = await self.pushes.deliver(claim)
+                self.counts[outcome] += 1
+                lag = (self.pushes.clock.now() - self.pushes.scheduled_at(claim)).total_seconds()
+                self.metrics.push_finished(claim.target.platform, outcome, lag)
             except CredentialsRefused as refused:
                 if self.refused is None:
                     log.error("push worker %s stopping: %s", self.pushes.config.worker_id, refused)
                 self.refused = str(refused)
                 self.counts["refused"] += 1
                 self._stop.set()
-            except Exception:  # e.g. the database went away: the lease runs out and the claim is taken over
+            except DatabaseUnavailable as exc:  # the lease runs out and the claim is taken over
+                log.error("push delivery %s could not be recorded: %s", claim.delivery_id, exc.reason)
+                self.counts["error"] += 1
+            except Exception:
                 log.exception("push delivery %s could not be recorded", claim.delivery_id)
                 self.counts["error"] += 1
             finally:
@@ -104,8 +124,12 @@ class PushWorker:
     async def _sleep_until_due(self, stop: asyncio.Event) -> None:
         if self.counts:
             log.info("push worker %s idle; so far %s", self.pushes.config.worker_id, dict(self.counts))
-        due = await self.pushes.next_due_at()
         delay = self.poll_s
+        try:
+            due = await self.pushes.next_due_at()
+        except DatabaseUnavailable as exc:  # the next claim round waits the outage out
+            log.error("push worker %s cannot read the schedule: %s", self.pushes.config.worker_id, exc.reason)
+            due = None
         if due is not None:
             delay = min(max((due - self.pushes.clock.now()).total_seconds(), MIN_SLEEP_S), self.poll_s)
         await _wait(stop, delay)
@@ -164,6 +188,11 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
 
     app = build(settings)  # the engine reads the notes of a mock it closes for being idle
     try:
+        await open_database(app.engine, migrate=False)  # the release step migrates
+    except DatabaseUnavailable:
+        await app.engine.dispose()
+        raise  # the CLI prints its one line and exits 2
+    try:
         messengers = await connect_messengers(settings, app.engine)
     except discord.LoginFailure:
         messengers = {}
@@ -175,7 +204,7 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
     lease = timedelta(seconds=settings.push_lease_seconds)
     config = PushConfig(worker_id=worker_id, rollover_hour=settings.day_rollover_hour, lease=lease)
     pushes = Pushes(app.practice, messengers, config)
-    worker = PushWorker(pushes, batch=settings.push_batch, poll_s=settings.push_poll_seconds)
+    worker = PushWorker(pushes, batch=settings.push_batch, poll_s=settings.push_poll_seconds, metrics=app.metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -183,8 +212,9 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
     log.info("push worker %s started for %s", worker_id, ", ".join(sorted(messengers)))
     nudges = asyncio.create_task(wake_mocks(app.mocks, messengers, worker_id, lease, stop, once=once))
     try:
-        await worker.run(stop, once=once)
-        await nudges
+        async with serving(settings.metrics_port, settings.metrics_host, app.health, app.metrics):
+            await worker.run(stop, once=once)
+            await nudges
     finally:
         nudges.cancel()
         for messenger in messengers.values():

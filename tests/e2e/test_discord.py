@@ -580,10 +580,12 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
-async def bot_process(standin: DiscordStandIn, tmp_path, *args: str) -> asyncio.subprocess.Process:
+async def bot_process(
+    standin: DiscordStandIn, tmp_path, *args: str, extra_env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
     """`python -m bot ARGS` as a real process, its discord.py pointed at the stand-in as in the fixtures."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "BANK_DIR", "DISCORD"))}
-    env |= {"DISCORD_TOKEN": standin.token, "PYTHONPATH": str(ROOT)}
+    env |= {"DISCORD_TOKEN": standin.token, "PYTHONPATH": str(ROOT), **(extra_env or {})}
     return await asyncio.create_subprocess_exec(
         sys.executable, "-c", LAUNCH, standin.api_base, standin.gateway_url, *args,
         cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -38,6 +38,14 @@ def noon_zone(now: datetime) -> str:
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX signs
 
 
+async def seed_due_half_an_hour_ago(engine, count: int) -> list[str]:
+    """`count` learners whose daily push was due 30 minutes ago, at about noon in their zone."""
+    now = datetime.now(timezone.utc)
+    zone = noon_zone(now)
+    local = (now.astimezone(ZoneInfo(zone)) - timedelta(minutes=30)).strftime("%H:%M")
+    return await seed_dm_targets(engine, count, due=now - timedelta(minutes=30), zone=zone, local_time=local)
+
+
 async def start_worker(name: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "push", "--worker-id", name, cwd=ROOT, env=env,
@@ -57,10 +65,7 @@ async def test_three_worker_processes_and_a_kill_9_deliver_each_target_exactly_o
     url = await _fresh_pg_database(pg_server)
     engine = engine_for_tests(url)
     await upgrade(engine)
-    now = datetime.now(timezone.utc)
-    zone = noon_zone(now)
-    local = (now.astimezone(ZoneInfo(zone)) - timedelta(minutes=30)).strftime("%H:%M")
-    users = await seed_dm_targets(engine, TARGETS, due=now - timedelta(minutes=30), zone=zone, local_time=local)
+    users = await seed_due_half_an_hour_ago(engine, TARGETS)
 
     async with DiscordStandIn(limit_per_s=1000) as discord_api:
         env = {

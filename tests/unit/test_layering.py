@@ -54,3 +54,13 @@ def test_core_never_reads_the_wall_clock():
             if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert offenders == []
+
+
+def test_core_records_no_metrics_itself():
+    """Metrics are recorded at the boundaries (adapters, push worker, Store's hook, the Observer port)."""
+    offenders = [
+        f"{p.relative_to(ROOT)}: {n}"
+        for p, n in imports("bot/core")
+        if n.split(".")[0] == "prometheus_client" or n.startswith("bot.ops")
+    ]
+    assert offenders == []

@@ -9,17 +9,21 @@ otherwise, allowed_mentions none on every message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import discord
 
 from bot.adapters.discord import render
+from bot.adapters.outcome import settle
 from bot.core import uploads
 from bot.core.actions import ActionKey
-from bot.core.errors import DomainError, InvalidBank
+from bot.core.errors import DomainError
 from bot.core.practice import MAX_ANSWER_CHARS, LearnerRef
 from bot.core.replies import Reply, error_reply
+from bot.ops.logs import request_context
+from bot.ops.metrics import Tracked
 
 log = logging.getLogger(__name__)
 
@@ -44,25 +48,36 @@ def is_admin(interaction: discord.Interaction) -> bool:
     return interaction.guild_id is not None and interaction.permissions.manage_guild
 
 
-async def outcome(work: Coroutine[Any, Any, Reply]) -> Reply:
-    """The use case's reply, or the friendly text for what went wrong: the one translation point."""
-    try:
-        return await work
-    except (DomainError, InvalidBank) as exc:
-        return error_reply(exc)
-    except Exception:
-        log.exception("an interaction failed")
-        return error_reply(DomainError())  # the generic "Something went wrong. Nothing was changed."
+def command_name(interaction: discord.Interaction) -> str:
+    """What the interaction asks for, for the metrics: a command's name, "button <verb>" or "answer"."""
+    if interaction.command is not None:
+        return interaction.command.qualified_name
+    if interaction.type is discord.InteractionType.modal_submit:
+        return "answer"
+    custom_id = str((interaction.data or {}).get("custom_id", ""))
+    return f"button {parse_verb(custom_id.removeprefix(render.PREFIX)) or '?'}"
 
 
-async def _acknowledged(acknowledge: Coroutine[Any, Any, Any], work: Coroutine[Any, Any, Reply]) -> Reply:
+@contextmanager
+def handling(interaction: discord.Interaction) -> Iterator[Tracked]:
+    """One interaction, timed and counted; its log lines carry its id."""
+    metrics = interaction.client.app.metrics  # type: ignore[attr-defined]  # the PracticeBot's App
+    with request_context(f"discord:{interaction.id}"), metrics.interaction("discord", command_name(interaction)) as t:
+        yield t
+
+
+async def _acknowledged(
+    acknowledge: Coroutine[Any, Any, Any], work: Coroutine[Any, Any, Reply], tracked: Tracked
+) -> Reply:
     """Acknowledge first, then run the use case; if acknowledging fails, the use case never starts."""
     try:
         await acknowledge
     except BaseException:
         work.close()
         raise
-    return await outcome(work)
+    reply = await settle(work, tracked)
+    assert reply is not None
+    return reply
 
 
 async def _send_private(interaction: discord.Interaction, reply: Reply) -> None:
@@ -98,7 +113,12 @@ async def refuse(interaction: discord.Interaction, error: DomainError) -> None:
 # slash commands ---------------------------------------------------------------------------------
 async def respond(interaction: discord.Interaction, work: Coroutine[Any, Any, Reply], *, public: bool = False) -> None:
     """Acknowledge at once, run the use case, then show its reply (privately unless `public`)."""
-    reply = await _acknowledged(interaction.response.defer(ephemeral=not public, thinking=True), work)
+    with handling(interaction) as tracked:
+        reply = await _acknowledged(interaction.response.defer(ephemeral=not public, thinking=True), work, tracked)
+        await _show(interaction, reply, public)
+
+
+async def _show(interaction: discord.Interaction, reply: Reply, public: bool) -> None:
     if not public:
         await _fill(interaction, reply)
     elif reply.kind == "question":
@@ -150,11 +170,12 @@ async def press(interaction: discord.Interaction, work: Coroutine[Any, Any, Repl
         acknowledge = interaction.response.defer()
     else:
         acknowledge = interaction.response.defer(ephemeral=True, thinking=True)
-    reply = await _acknowledged(acknowledge, work)
-    if on_private and reply.kind in ("reveal", "error"):
-        await _send_private(interaction, reply)
-    else:
-        await _fill(interaction, reply)
+    with handling(interaction) as tracked:
+        reply = await _acknowledged(acknowledge, work, tracked)
+        if on_private and reply.kind in ("reveal", "error"):
+            await _send_private(interaction, reply)
+        else:
+            await _fill(interaction, reply)
 
 
 def form_key(interaction: discord.Interaction) -> str | None:
@@ -184,8 +205,9 @@ def submitted_text(interaction: discord.Interaction) -> str:
 async def submit(interaction: discord.Interaction, work: Coroutine[Any, Any, Reply], text: str) -> None:
     """The learner's answer: key points to compare, with their own text echoed (escaped) above them.
     Echoed on failure too, so a stale form never loses what they wrote."""
-    reply = await _acknowledged(interaction.response.defer(ephemeral=True, thinking=True), work)
-    await _fill(interaction, render.with_answer(reply, text))
+    with handling(interaction) as tracked:
+        reply = await _acknowledged(interaction.response.defer(ephemeral=True, thinking=True), work, tracked)
+        await _fill(interaction, render.with_answer(reply, text))
 
 
 def parse_verb(key: str) -> str:

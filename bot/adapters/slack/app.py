@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from yarl import URL
 
+from bot.adapters.outcome import settle
 from bot.adapters.slack.installs import InstallFlow, multi_workspace, oauth_settings
 from bot.adapters.slack.outbox import Destination, Outbox
 from bot.adapters.slack.people import Directory
@@ -44,7 +45,8 @@ from bot.core.custom import MAX_IMPORT_BYTES
 from bot.core.errors import DomainError, InvalidBank, InvalidInput, NotAllowed
 from bot.core.mock import Where
 from bot.core.practice import LearnerRef
-from bot.core.replies import Reply, error_reply, next_action
+from bot.core.replies import Reply, next_action
+from bot.ops.logs import request_id
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ BOT_SCOPES = (
     "im:write",  # open a DM with a learner who never wrote to the bot
     "users:read",  # profile timezone and admin flag
 )
+BOLT_LOGGER = "slack_bolt.app"
 CHANNEL_MENTION = re.compile(r"^<#(?P<id>[CG][A-Z0-9]+)(\|[^>]*)?>$")
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -78,6 +81,8 @@ class Core(Protocol):
     progress: Any
     accounts: Any
     inbound: Any
+    metrics: Any
+    health: Any
 
 
 @dataclass(frozen=True)
@@ -129,28 +134,33 @@ class SlackBot:
     # listeners ---------------------------------------------------------------------------------
     async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        _tag(body)
         to = Destination(body["user_id"], response_url=body.get("response_url"))
         req = await self._request(client, body["user_id"], body["team_id"], to, body.get("user_name", ""))
+        text = body.get("text", "")
         await self._answer(
-            client, req.to, lambda: self._command(client, req, body.get("text", ""), body.get("channel_id"))
+            client, req.to, lambda: self._command(client, req, text, body.get("channel_id")), _command_name(text)
         )
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
             return
+        _tag(body)
         to = Destination(event["user"], channel=event["channel"], in_dm=True)
         req = await self._request(client, event["user"], body.get("team_id") or event.get("team", ""), to)
         yaml_files = [f for f in event.get("files") or [] if f.get("name", "").lower().endswith(YAML_SUFFIXES)]
         if yaml_files:
             for shared in yaml_files:
-                await self._answer(client, req.to, lambda f=shared: self._import(client, req, f))
+                await self._answer(client, req.to, lambda f=shared: self._import(client, req, f), "import")
         elif event.get("files") and not event.get("text", "").strip():
-            await self._answer(client, req.to, self._import_help)
+            await self._answer(client, req.to, self._import_help, "import")
         else:
-            await self._answer(client, req.to, lambda: self._command(client, req, event.get("text", ""), None))
+            text = event.get("text", "")
+            await self._answer(client, req.to, lambda: self._command(client, req, text, None), _command_name(text))
 
     async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        _tag(body)
         key = action["action_id"].removeprefix(ACTION_PREFIX)
         user = body["user"]
         container = body.get("container") or {}
@@ -162,11 +172,13 @@ class SlackBot:
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         verb = self._verb(key)
         if verb in ("answer", "mnote"):  # the modal must open within 3 s of the click: no lookups first
-            await self._answer(client, to, lambda: self._open_answer_box(client, body, key, to))
+            await self._answer(client, to, lambda: self._open_answer_box(client, body, key, to), f"button {verb}")
             return
         forget = verb == "forget"  # adopting a zone would store the learner again before deleting them
         req = await self._request(client, user["id"], team, to, user.get("username", ""), adopt_zone=not forget)
-        await self._answer(client, req.to, lambda: self.core.buttons.press(req.who, key, tenant=req.tenant))
+        await self._answer(
+            client, req.to, lambda: self.core.buttons.press(req.who, key, tenant=req.tenant), f"button {verb or '?'}"
+        )
         if forget:
             # The learner and every identity linked to it may be gone: whoever comes back is a first
             # contact again and starts in their Slack profile's timezone.
@@ -174,6 +186,7 @@ class SlackBot:
 
     async def on_answer(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        _tag(body)
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]
         to = Destination(
@@ -186,16 +199,21 @@ class SlackBot:
         req = await self._request(client, user["id"], team, to, user.get("username", ""))
         text = view["state"]["values"][ANSWER_BLOCK][ANSWER_INPUT].get("value") or ""
         key = meta.get("key", "")
-        use_case = self.core.mocks.add_notes if self._verb(key) == "mnote" else self.core.practice.submit_answer
-        await self._answer(client, req.to, lambda: use_case(req.who, key, text, tenant=req.tenant))
+        notes = self._verb(key) == "mnote"
+        use_case = self.core.mocks.add_notes if notes else self.core.practice.submit_answer
+        await self._answer(client, req.to, lambda: use_case(req.who, key, text, tenant=req.tenant), "notes" if notes else "answer")
 
     async def on_home(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") != "home":
             return
+        _tag(body)
         req = await self._request(client, event["user"], body.get("team_id", ""), Destination(event["user"]))
-        reply = await self._reply(lambda: self.core.progress.stats(req.who, req.tenant))
-        if reply is not None:
-            await self.outbox.publish_home(client, event["user"], home_view(reply, extra_actions=(next_action(None),)))
+        with self.core.metrics.interaction("slack", "home") as tracked:
+            reply = await settle(self.core.progress.stats(req.who, req.tenant), tracked)
+            if reply is not None:
+                await self.outbox.publish_home(
+                    client, event["user"], home_view(reply, extra_actions=(next_action(None),))
+                )
 
     # translation -------------------------------------------------------------------------------
     async def _command(self, client: AsyncWebClient, req: Request, text: str, here: str | None) -> Reply:
@@ -335,22 +353,29 @@ class SlackBot:
     def _on_slack(self, url: str) -> bool:
         return _origin(url) in self.file_origins
 
-    async def _reply(self, make: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
-        """The one place where errors become friendly text."""
-        try:
-            return await make()
-        except (DomainError, InvalidBank) as exc:
-            return error_reply(exc)
-        except Exception:
-            log.exception("a Slack request failed")
-            return error_reply(DomainError())
-
     async def _answer(
-        self, client: AsyncWebClient, to: Destination, make: Callable[[], Awaitable[Reply | None]]
+        self, client: AsyncWebClient, to: Destination, make: Callable[[], Awaitable[Reply | None]], command: str
     ) -> None:
-        reply = await self._reply(make)
-        if reply is not None:
-            await self.outbox.send(client, to, reply)
+        """Run a use case and send its reply, timed and counted as `command` in the metrics."""
+        with self.core.metrics.interaction("slack", command) as tracked:
+            reply = await settle(make(), tracked)
+            if reply is not None:
+                await self.outbox.send(client, to, reply)
+
+
+def _tag(body: dict[str, Any]) -> None:
+    """This request's log lines carry Slack's id for it. A listener runs in a task of its own (as
+    does each HTTP request), so the id stays with this request."""
+    rid = body.get("event_id") or body.get("trigger_id")
+    request_id.set(f"slack:{rid}" if rid else None)
+
+
+def _command_name(text: str) -> str:
+    """The command a text names, for the metrics ("unknown" when it names none)."""
+    try:
+        return commands.parse(text).name
+    except DomainError:
+        return "unknown"
 
 
 def _origin(url: str) -> str:
@@ -397,6 +422,8 @@ def create_app(core: Core, settings: Settings) -> AsyncApp:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and not multi else None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(
+        name=BOLT_LOGGER,  # Bolt names its loggers after the app: keep them under slack_bolt (bot.ops.logs)
+        logger=logging.getLogger(BOLT_LOGGER),
         client=AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers()),
         signing_secret=secret,  # Socket Mode requests are not signed; HTTP mode requires it (setup_problem)
         oauth_flow=install_flow(core, settings) if multi else None,

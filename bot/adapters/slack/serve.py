@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.adapters.slack.app import Core, create_app
 from bot.adapters.slack.guard import ConnectionGuard, default_connection_limit, slack_requests
+from bot.ops.http import HealthCheck, health_handler
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -19,22 +20,22 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
-
-
 def connection_guard(settings: Settings) -> ConnectionGuard:
     return ConnectionGuard(settings.slack_http_timeout, settings.slack_max_connections or default_connection_limit())
 
 
-def web_app(app: AsyncApp, settings: Settings, guard: ConnectionGuard | None = None) -> web.Application:
-    """Bolt's aiohttp application (events, commands, interactivity, OAuth routes) plus a health check,
-    behind the request-time limits and Slack's signature check (bot.adapters.slack.guard)."""
+def web_app(
+    app: AsyncApp, settings: Settings, health: HealthCheck | None = None, guard: ConnectionGuard | None = None
+) -> web.Application:
+    """Bolt's aiohttp application (events, commands, interactivity, OAuth routes) behind the
+    request-time limits and Slack's signature check (bot.adapters.slack.guard), plus, given one, the
+    health check (a real database round trip; 503 with the reason when the database cannot serve)."""
     application = app.web_app(path=EVENTS_PATH)
     application.middlewares.append((guard or connection_guard(settings)).middleware)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     application.middlewares.append(slack_requests(secret, EVENTS_PATH))
-    application.router.add_get("/healthz", _healthz)
+    if health is not None:
+        application.router.add_get("/healthz", health_handler(health))
     return application
 
 
@@ -50,7 +51,7 @@ async def serve(core: Core, settings: Settings, *, host: str = "0.0.0.0") -> Non
             await handler.close_async()
         return
     guard = connection_guard(settings)
-    runner = web.AppRunner(web_app(app, settings, guard), **guard.runner_options())
+    runner = web.AppRunner(web_app(app, settings, core.health, guard), **guard.runner_options())
     await runner.setup()
     server = await guard.listen(runner, host, settings.port)
     log.info(

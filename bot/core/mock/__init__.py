@@ -239,7 +239,9 @@ class Mocks:
                 repo, learner, graded.question_id, rating, idem_key=f"mock:{mock.id}:{graded.question_id}",
                 tenant=mock.tenant,
             )  # fmt: skip
-            return replies.confirmed(graded.title, rating, due, self.practice.today(learner))
+            reply = replies.confirmed(graded.title, rating, due, self.practice.today(learner))
+        self.practice.observer.review_recorded(who.platform)  # committed
+        return reply
 
     async def history(self, who: LearnerRef) -> Reply:
         async with self.practice.store.transaction() as repo:
