@@ -12,6 +12,8 @@ from bot.core.buttons import Buttons
 from bot.core.catalog import Catalog
 from bot.core.custom import CustomQuestionService
 from bot.core.inbound import Inbound
+from bot.core.plan.plan import StudyPlan
+from bot.core.plan.rules import PlanConfig, Planner
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
@@ -39,6 +41,7 @@ class App:
     inbound: Inbound
     progress: Progress
     accounts: Accounts
+    plan: StudyPlan
 
 
 def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine | None = None, clock=None) -> App:
@@ -56,11 +59,18 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
             rollover_hour=settings.day_rollover_hour,
             daily_new_cap=settings.daily_new_cap,
         ),
+        planner=Planner(
+            PlanConfig(
+                new_per_day=settings.daily_new_cap, max_reviews_per_day=settings.daily_review_cap,
+                new_share=settings.plan_new_share, desired_retention=settings.desired_retention,
+                fuzz=settings.fsrs_fuzz,
+            )
+        ),  # fmt: skip
     )
     custom = CustomQuestionService(practice.store, practice.clock)
     accounts = Accounts(practice)
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts),
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
-        progress=Progress(practice), accounts=accounts,
+        progress=Progress(practice), accounts=accounts, plan=StudyPlan(practice),
     )  # fmt: skip

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.accounts import AccountQueries
 from storage.inbound import InboundEvents
 from storage.models import Card, CustomQuestion, Learner, Review
+from storage.plan import PlanQueries
 from storage.progress import ProgressQueries
 from storage.pushes import PushTargets
 
@@ -190,7 +191,7 @@ class CustomQuestions:
         return result.rowcount == 1
 
 
-class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries):
+class Repository(CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries, PlanQueries):
     """Queries on one connection, inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection):

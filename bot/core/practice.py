@@ -19,11 +19,13 @@ from bot.core import push_replies, replies
 from bot.core.actions import ActionKey
 from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
+from bot.core.plan import replies as plan_replies
+from bot.core.plan.rules import PlanConfig, Planner, card_schedule
 from bot.core.ports import Clock
 from bot.core.replies import Reply
 from bot.core.scheduling import Rating, Schedule, Scheduler, local_day
 from question_bank.schema import CATEGORIES, LEVELS, Question
-from storage.repositories import CardRecord, LearnerRecord, NewReview, Repository, Store
+from storage.repositories import LearnerRecord, NewReview, Repository, Store
 
 MAX_ANSWER_CHARS = 4000
 
@@ -69,18 +71,19 @@ def check_filters(category: str | None, level: str | None) -> None:
         raise InvalidInput(f"Unknown level '{level}'. Choose one of: {', '.join(LEVELS)}.")
 
 
-def card_schedule(card: CardRecord) -> Schedule:
-    """The FSRS state of a stored card."""
-    return Schedule(card.state, card.step, card.stability, card.difficulty, card.due, card.last_review)
-
-
 class Practice:
-    def __init__(self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig):
+    def __init__(
+        self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig,
+        planner: Planner | None = None,
+    ):  # fmt: skip
         self.store = store
         self.catalog = catalog
-        self.scheduler = scheduler
+        self.scheduler = scheduler  # FSRS defaults; a learner's own fit comes from the planner
         self.clock = clock
         self.config = config
+        self.planner = planner or Planner(PlanConfig(new_per_day=config.daily_new_cap,
+                                                     desired_retention=scheduler.desired_retention,
+                                                     fuzz=scheduler.fuzz))  # fmt: skip
 
     # helpers -----------------------------------------------------------------------------------
     async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
@@ -144,13 +147,16 @@ class Practice:
                 raise InvalidInput(f"There are no questions on the topic '{topic}' here.")
             learner = await self.learner(repo, who)
             today = self.today(learner)
-            served, cap_reached = await self._serve(repo, view, learner.id, today, fits, reviews_only=reviews_only)
+            served, limit = await self._serve(repo, view, learner.id, today, fits, reviews_only=reviews_only)
             if served is not None:
                 reply = replies.question_reply(served.question, served.version, status=served.status)
+            elif limit == "reviews":
+                limits = self.planner.limits(await repo.study_plan(learner.id))
+                reply = plan_replies.review_limit_reply(limits.max_reviews_per_day)
             else:
                 upcoming = [c.due for c in await repo.cards(learner.id) if c.due > today and fits(view.get(c.question_id))]
                 reply = replies.nothing_due_reply(
-                    min(upcoming, default=None), today, category=category, topic=topic, cap_reached=cap_reached,
+                    min(upcoming, default=None), today, category=category, topic=topic, cap_reached=limit == "new",
                     reviews_only=reviews_only,
                 )  # fmt: skip
             return await self.tell_notice(repo, learner, reply)
@@ -158,32 +164,29 @@ class Practice:
     async def _serve(
         self, repo: Repository, view: View, learner_id: int, today: date, fits: Callable[[Question | None], bool],
         *, reviews_only: bool = False, fits_new: Callable[[Question | None], bool] | None = None,
-    ) -> tuple[Served | None, bool]:  # fmt: skip
-        """The most overdue fitting card, else a new question fitting `fits_new` (default: `fits`)
-        within the daily cap (marked shown / added); and whether the cap is reached."""
-        for card in await repo.due_cards(learner_id, today):
+    ) -> tuple[Served | None, str | None]:  # fmt: skip
+        """What the study plan says to serve (bot.core.plan.rules): a due card, lowest predicted recall
+        first, or a new question fitting `fits_new` (default: `fits`) within the day's limits, marked
+        shown / added; and whether a daily limit stopped it ("new" or "reviews")."""
+        choice = await self.planner.choose(repo, view, learner_id, today, fits, fits_new or fits, reviews_only=reviews_only)
+        if choice.card is not None:
+            card = choice.card
             q = view.get(card.question_id)
-            if fits(q):
-                assert q is not None
-                await repo.mark_shown(card.id, today)
-                overdue = (today - card.due).days
-                status = "Review" + (f" · {overdue} day(s) overdue" if overdue > 0 else " · due today")
-                if card.last_review is None:
-                    status = "Seen, not graded yet"
-                return Served(q, card.version, status), False
-
-        introduced = await repo.introduced_on(learner_id, today)
-        cap_reached = introduced >= self.config.daily_new_cap
-        if not reviews_only and not cap_reached:
+            assert q is not None
+            await repo.mark_shown(card.id, today)
+            overdue = (today - card.due).days
+            status = "Review" + (f" · {overdue} day(s) overdue" if overdue > 0 else " · due today")
+            if card.last_review is None:
+                status = "Seen, not graded yet"
+            return Served(q, card.version, status), None
+        if choice.fresh:
             have = set(await repo.question_ids(learner_id))
-            fresh = [q for q in view.questions if q.id not in have and (fits_new or fits)(q)]
-            if fresh:
-                q = self._spread_pick(fresh, have, learner_id, view)
-                new = Schedule.new(today)
-                card = await repo.add_card(learner_id, q.id, new.state, new.step, today)
-                status = f"New question ({introduced + 1} of {self.config.daily_new_cap} today)"
-                return Served(q, card.version, status), False
-        return None, cap_reached
+            q = self._spread_pick(list(choice.fresh), have, learner_id, view)
+            new = Schedule.new(today)
+            card = await repo.add_card(learner_id, q.id, new.state, new.step, today)
+            status = f"New question ({choice.new_today + 1} of {choice.new_limit} today)"
+            return Served(q, card.version, status), None
+        return None, "reviews" if choice.review_cap_reached else "new" if choice.new_cap_reached else None
 
     async def daily_question(
         self, repo: Repository, learner_id: int, categories: Sequence[str], tenant: str | None, *, chosen: str | None
@@ -274,7 +277,8 @@ class Practice:
             if card is None:
                 raise StaleAction("this question was never shown to you")
             if card.version == action.version:
-                outcome = self.scheduler.review(card_schedule(card), rating, today)
+                scheduler = await self.planner.learner_scheduler(repo, learner.id)
+                outcome = scheduler.review(card_schedule(card), rating, today)
                 after = outcome.schedule
                 assert after.stability is not None and after.difficulty is not None
                 review = NewReview(

@@ -15,7 +15,10 @@ from datetime import date, timedelta
 from bot.core import charts, progress_replies
 from bot.core.errors import InvalidInput
 from bot.core.catalog import View
+from bot.core.plan.plan import StudyPlan
+from bot.core.plan.rules import Readiness
 from bot.core.practice import LearnerRef, Practice, card_schedule
+from bot.core.scheduling import Scheduler
 from bot.core.replies import File, Reply
 from question_bank.schema import CATEGORIES
 from storage.progress import IdentityName
@@ -93,6 +96,7 @@ class StatsSnapshot:
     topics: tuple[Mastery, ...]  # weakest first
     new_today: int
     new_cap: int
+    readiness: Readiness | None = None  # over the learner's goal, else the whole bank (bot.core.plan)
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,9 @@ class Progress:
             totals = await repo.review_totals(learner.id, today)
             recent = await repo.reviews_per_day(learner.id, first_recent)
             practised = await repo.review_days(learner.id)
-        by_category, by_topic = self._mastery(cards, view, today)
+            plan = await repo.study_plan(learner.id)
+            ready = await StudyPlan(p).readiness_in(repo, view, learner, today)
+        by_category, by_topic = self._mastery(cards, view, today, p.planner.scheduler(plan))
         week_end = today + timedelta(days=7)
         return StatsSnapshot(
             today=today,
@@ -156,10 +162,13 @@ class Progress:
             categories=tuple((c, by_category.get(c)) for c in CATEGORIES),
             topics=tuple(by_topic),
             new_today=sum(c.introduced_on == today for c in cards),
-            new_cap=p.config.daily_new_cap,
+            new_cap=p.planner.limits(plan).new_per_day,
+            readiness=ready,
         )
 
-    def _mastery(self, cards: list[CardRecord], view: View, today: date) -> tuple[dict[str, Mastery], list[Mastery]]:
+    def _mastery(
+        self, cards: list[CardRecord], view: View, today: date, scheduler: Scheduler
+    ) -> tuple[dict[str, Mastery], list[Mastery]]:
         """Mastery per category, and per topic weakest first, over the cards graded at least once
         (a card shown but never graded has nothing to recall yet)."""
         by_category: dict[str, list[float]] = defaultdict(list)
@@ -168,7 +177,7 @@ class Progress:
             q = view.get(card.question_id)
             if q is None or card.last_review is None:
                 continue
-            level = self.practice.scheduler.retrievability(card_schedule(card), today)
+            level = scheduler.retrievability(card_schedule(card), today)
             by_category[q.category].append(level)
             for topic in q.topics:
                 by_topic[topic].append(level)
@@ -184,12 +193,17 @@ class Progress:
             first_day = today - timedelta(days=today.weekday(), weeks=HEATMAP_WEEKS - 1)  # a Monday
             reviews = await repo.reviews_per_day(learner.id, first_day)
             dues = [c.due for c in await repo.cards(learner.id) if view.get(c.question_id) is not None]
+            ready = await StudyPlan(p).readiness_in(repo, view, learner, today)
         forecast = [0] * FORECAST_DAYS
         for due in dues:
             ahead = max(0, (due - today).days)  # overdue counts as due today
             if ahead < FORECAST_DAYS:
                 forecast[ahead] += 1
-        data = charts.ChartData(today=today, first_day=first_day, reviews=reviews, forecast=tuple(forecast))
+        data = charts.ChartData(
+            today=today, first_day=first_day, reviews=reviews, forecast=tuple(forecast),
+            readiness=tuple((c, level) for c, level, _ in ready.categories), readiness_total=ready.today,
+            readiness_forecast=ready.forecast,
+        )  # fmt: skip
         png = await asyncio.to_thread(charts.render_png, data)  # CPU-bound: keep the event loop free
         return progress_replies.chart_reply(data, File("progress.png", png, progress_replies.chart_description()))
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.core.actions import ActionKey
+from bot.core.plan import replies as plan_replies
 from bot.core.replies import Action, Field, File, Reply, category_name, when
 from question_bank.loader import topic_name
 
@@ -75,6 +76,8 @@ def stats_reply(s: StatsSnapshot) -> Reply:
             inline=False,
         ),
     ]
+    if s.readiness is not None:
+        fields.extend(plan_replies.readiness_fields(s.readiness))
     if s.topics:
         listed = [_mastery_line(topic_name(m.name), m) for m in s.topics[:TOPICS_LISTED]]
         if len(s.topics) > TOPICS_LISTED:
@@ -98,7 +101,8 @@ def stats_reply(s: StatsSnapshot) -> Reply:
         body="\n".join(lines),
         fields=tuple(fields),
         actions=actions,
-        footer="Mastery: the chance you would recall a question today (FSRS), averaged",
+        footer="Mastery: the chance you would recall a question today (FSRS), averaged · "
+        + plan_replies.readiness_footer(),
         kind="info",
     )
 

@@ -8,6 +8,7 @@ the wall clock. Due dates come back as local dates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import IntEnum
@@ -61,8 +62,18 @@ def _day_start(day: date) -> datetime:
 
 
 class Scheduler:
-    def __init__(self, desired_retention: float = 0.9, fuzz: bool = True, maximum_interval: int = 36500):
+    def __init__(
+        self,
+        desired_retention: float = 0.9,
+        fuzz: bool = True,
+        maximum_interval: int = 36500,
+        parameters: Sequence[float] | None = None,  # a learner's fitted FSRS-6 weights; None: the defaults
+    ):
+        self.desired_retention = desired_retention
+        self.fuzz = fuzz
+        self.parameters = tuple(parameters) if parameters is not None else tuple(fsrs.scheduler.DEFAULT_PARAMETERS)
         self._fsrs = fsrs.Scheduler(
+            parameters=self.parameters,
             desired_retention=desired_retention,
             learning_steps=(),
             relearning_steps=(),

@@ -78,6 +78,9 @@ TODAY_NOON = "2026-04-08 12:00"  # Wed 8 April; bh-a is shown (not graded) just 
 #   B: t=2, S=2.3065 -> 0.9095;  S: t=19, S=8.2956 -> 0.8340;  E: t=3, S=0.212 -> 0.6595.
 #   Databases (A, B, C) = 0.9698 -> 97%; indexing (A, B) = 0.9548 -> 95%; transactions (C) 100%;
 #   caching (S) 83%; http (E) 66%.
+# - Readiness over the whole bank (8 questions; unseen, and shown but never graded, count 0):
+#   system design (S 0.8340, sd-b 0) = 42%; databases (A 1, B 0.9095, C 1, db-d 0) = 73%;
+#   behavioral (bh-a shown, not graded) 0%; backend (E) 66%; all: 4.4030 / 8 = 55%, 6 of 8 seen.
 EXPECTED_FIELDS = {
     "Due today": "4",
     "Next 7 days": "2",
@@ -96,6 +99,10 @@ EXPECTED_FIELDS = {
         "• Caching: 83% (1 question)\n"
         "• Indexes: 95% (2 questions)\n"
         "• Transactions: 100% (1 question)"
+    ),
+    "Interview readiness": "**55%** of the whole bank (6 of 8 questions seen)",
+    "Readiness by category": (
+        "• System design: 42% of 2\n• Databases: 73% of 4\n• Behavioral: 0% of 1\n• Backend fundamentals: 66% of 1"
     ),
 }
 EXPECTED_BODY = (

@@ -1,0 +1,222 @@
+"""The planner's rules: what a learner is served next, their daily limits, their scheduler, and
+how ready they are. Practice asks `Planner.choose` what to serve; everything here is pure or reads
+through the caller's Repository, in the caller's transaction.
+
+- Daily limits: new questions per day and reviews per day, the learner's own or Settings' defaults.
+- Reviews in order of lowest predicted recall first (the learner's own FSRS parameters once fitted).
+- Breadth never starves: while reviews are due, a new question still comes whenever new questions
+  made up less than `new_share` of the last week's views, so a backlog (after a break, or at one
+  question a day) is worked down by priority without stopping new questions for days.
+- A goal (a date, categories, a level) spreads the target set's unseen questions over the days
+  left, keeping the last days for consolidation; until the day's share of them is served, new
+  target questions come before reviews.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+
+from bot.core.catalog import View
+from bot.core.scheduling import Schedule, Scheduler
+from question_bank.schema import CATEGORIES, LEVELS, Question
+from storage.plan import PlanRecord
+from storage.repositories import CardRecord, Repository
+
+MIX_WINDOW_DAYS = 7  # the breadth share is measured over this many study days, today included
+CONSOLIDATION_SHARE = 0.15  # of the days to a goal, kept for reviewing only
+PACE_WINDOW_DAYS = 14  # "your pace": views per day over this many days
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    new_per_day: int = 5
+    max_reviews_per_day: int = 100
+    new_share: float = 0.4
+    desired_retention: float = 0.9
+    fuzz: bool = True
+
+
+@dataclass(frozen=True)
+class Goal:
+    day: date
+    categories: tuple[str, ...] = ()  # empty: every category
+    level: str | None = None  # up to and including this level; None: every level
+
+    def includes(self, q: Question) -> bool:
+        return (not self.categories or q.category in self.categories) and (
+            self.level is None or LEVELS.index(q.level) <= LEVELS.index(self.level)
+        )
+
+    @staticmethod
+    def of(plan: PlanRecord | None) -> Goal | None:
+        if plan is None or plan.goal_date is None:
+            return None
+        return Goal(plan.goal_date, tuple(plan.goal_categories), plan.goal_level)
+
+
+def consolidation_days(days_left: int) -> int:
+    """Days at the end of a goal kept for reviews: none for a goal a few days away."""
+    return 0 if days_left <= 3 else max(1, round(days_left * CONSOLIDATION_SHARE))
+
+
+def goal_days(goal: Goal, today: date) -> tuple[int, int]:
+    """(days left including today and the goal day, of which the first ones are for new questions)."""
+    days_left = max(0, (goal.day - today).days + 1)
+    return days_left, max(1, days_left - consolidation_days(days_left))
+
+
+def needed_per_day(unseen: int, goal: Goal, today: date) -> int:
+    """New target questions a day that show every unseen one before consolidation begins."""
+    _, intro_days = goal_days(goal, today)
+    return math.ceil(unseen / intro_days)
+
+
+@dataclass(frozen=True)
+class Limits:
+    new_per_day: int
+    max_reviews_per_day: int
+    own_new: bool  # the learner set new_per_day themselves (a goal never raises it then)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What to serve: a due card, or a new question among `fresh`; or nothing, and why."""
+
+    card: CardRecord | None = None
+    fresh: tuple[Question, ...] = ()
+    new_today: int = 0
+    new_limit: int = 0
+    new_cap_reached: bool = False
+    review_cap_reached: bool = False
+
+
+@dataclass
+class Planner:
+    config: PlanConfig = field(default_factory=PlanConfig)
+
+    def limits(self, plan: PlanRecord | None) -> Limits:
+        own_new = plan is not None and plan.new_per_day is not None
+        new = plan.new_per_day if plan is not None and plan.new_per_day is not None else self.config.new_per_day
+        reviews = self.config.max_reviews_per_day
+        if plan is not None and plan.max_reviews_per_day is not None:
+            reviews = plan.max_reviews_per_day
+        return Limits(new, reviews, own_new)
+
+    def scheduler(self, plan: PlanRecord | None) -> Scheduler:
+        """The learner's scheduler: their fitted parameters, else FSRS's defaults."""
+        params = tuple(plan.fsrs_parameters) if plan is not None and plan.fsrs_parameters else None
+        return _scheduler(params, self.config.desired_retention, self.config.fuzz)
+
+    async def learner_scheduler(self, repo: Repository, learner_id: int) -> Scheduler:
+        return self.scheduler(await repo.study_plan(learner_id))
+
+    async def choose(
+        self, repo: Repository, view: View, learner_id: int, today: date, fits: Callable[[Question | None], bool],
+        fits_new: Callable[[Question | None], bool], *, reviews_only: bool = False,
+    ) -> Choice:  # fmt: skip
+        plan = await repo.study_plan(learner_id)
+        limits, scheduler, goal = self.limits(plan), self.scheduler(plan), Goal.of(plan)
+        if goal is not None and goal.day < today:
+            goal = None  # a goal in the past plans nothing
+        new_today, reviews_today = await repo.day_counts(learner_id, today)
+
+        due = [c for c in await repo.due_cards(learner_id, today) if fits(view.get(c.question_id))]
+        due.sort(key=lambda c: (scheduler.retrievability(card_schedule(c), today), c.due, c.id))
+        review_cap = reviews_today >= limits.max_reviews_per_day
+        review = due[0] if due and not review_cap else None
+
+        new_limit, fresh = limits.new_per_day, ()
+        if not reviews_only:
+            have = set(await repo.question_ids(learner_id))
+            unseen = [q for q in view.questions if q.id not in have and fits_new(q)]
+            target = [q for q in unseen if goal.includes(q)] if goal is not None else []
+            if target:
+                assert goal is not None
+                needed = needed_per_day(len(target) + new_today, goal, today)
+                if not limits.own_new:
+                    new_limit = max(new_limit, needed)
+                if new_today < min(needed, new_limit):  # the goal's share of today comes first
+                    return Choice(fresh=tuple(target), new_today=new_today, new_limit=new_limit)
+            fresh = tuple(target or unseen)
+        new_cap = new_today >= new_limit
+        can_new = bool(fresh) and not new_cap
+        if review is not None and can_new:
+            new_recent, reviews_recent = await repo.mix_since(learner_id, today - timedelta(days=MIX_WINDOW_DAYS - 1))
+            if new_recent >= self.config.new_share * (new_recent + reviews_recent + 1):
+                return Choice(card=review, new_today=new_today, new_limit=new_limit)
+            return Choice(fresh=fresh, new_today=new_today, new_limit=new_limit)
+        if review is not None:
+            return Choice(card=review, new_today=new_today, new_limit=new_limit)
+        if can_new:
+            return Choice(fresh=fresh, new_today=new_today, new_limit=new_limit)
+        return Choice(
+            new_today=new_today, new_limit=new_limit, new_cap_reached=new_cap and not reviews_only,
+            review_cap_reached=review_cap and bool(due),
+        )  # fmt: skip
+
+
+@lru_cache(maxsize=256)
+def _scheduler(params: tuple[float, ...] | None, desired_retention: float, fuzz: bool) -> Scheduler:
+    return Scheduler(desired_retention=desired_retention, fuzz=fuzz, parameters=params)
+
+
+def card_schedule(card: CardRecord) -> Schedule:
+    """The FSRS state of a stored card."""
+    return Schedule(card.state, card.step, card.stability, card.difficulty, card.due, card.last_review)
+
+
+# readiness ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Readiness:
+    """The expected share of a target set the learner would answer well: predicted recall, an
+    unseen question counting 0; per category, and forecast at the goal date."""
+
+    goal: Goal | None
+    total: int  # questions in the target set
+    seen: int
+    today: float
+    categories: tuple[tuple[str, float, int], ...]  # (category, readiness, questions) in CATEGORIES order
+    pace: float  # views per day lately
+    forecast_seen: int | None = None  # at the goal date, at this pace
+    forecast: float | None = None  # readiness at the goal date, at this pace
+    needed_per_day: int | None = None  # new questions a day that show the whole target in time
+    consolidation_days: int | None = None
+
+
+def readiness(
+    view: View, cards: Sequence[CardRecord], scheduler: Scheduler, goal: Goal | None, today: date,
+    *, pace: float, limits: Limits,
+) -> Readiness:  # fmt: skip
+    """How ready the learner is today over their goal's target set (without a goal: the whole bank),
+    and where their pace takes them by the goal date."""
+    target = [q for q in view.questions if goal is None or goal.includes(q)]
+    by_id = {c.question_id: c for c in cards}
+    recall: dict[str, float] = {}
+    for q in target:
+        card = by_id.get(q.id)
+        recall[q.id] = scheduler.retrievability(card_schedule(card), today) if card is not None else 0.0
+    per_category = []
+    for category in CATEGORIES:
+        ids = [q.id for q in target if q.category == category]
+        if ids:
+            per_category.append((category, sum(recall[i] for i in ids) / len(ids), len(ids)))
+    total = len(target)
+    seen = sum(q.id in by_id for q in target)
+    now = sum(recall.values()) / total if total else 0.0
+    if goal is None or goal.day < today or not total:
+        return Readiness(goal, total, seen, now, tuple(per_category), pace)
+    days_left, intro_days = goal_days(goal, today)
+    unseen = total - seen
+    new_a_day = min(pace, limits.new_per_day) if limits.own_new else pace
+    forecast_seen = seen + min(unseen, int(new_a_day * intro_days))
+    # A question seen and then reviewed on schedule sits near the desired retention on the day.
+    forecast = forecast_seen * scheduler.desired_retention / total
+    return Readiness(
+        goal, total, seen, now, tuple(per_category), pace, forecast_seen=forecast_seen, forecast=forecast,
+        needed_per_day=math.ceil(unseen / intro_days) if unseen else 0,
+        consolidation_days=consolidation_days(days_left),
+    )  # fmt: skip
