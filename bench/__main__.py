@@ -1,6 +1,7 @@
 """Benchmarks, printed as tables.
 
 `./dev bench [practice] [--learners N] [--cards N] [--samples N]`: the practice path.
+`./dev bench plan [--quick]`: the study plan simulated against baselines (bench/plan.py).
 `./dev bench pushes [--learners N] [--subscriptions N] [--samples N] [--rate R] [--workers N] [--postgres]`:
 daily push delivery through the loopback Discord, and the planning query.
 """
@@ -10,12 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import practice_path, pushes
+from bench import plan, practice_path, pushes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
-    p.add_argument("which", nargs="?", default="practice", choices=["practice", "pushes"])
+    p.add_argument("which", nargs="?", default="practice", choices=["practice", "pushes", "plan"])
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)
     p.add_argument("--samples", type=int, default=2_000)
@@ -23,8 +24,15 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=47.0, help="pushes: DISCORD_PUSH_RATE, requests/s for all workers")
     p.add_argument("--workers", type=int, default=1, help="pushes: push workers sharing the rate")
     p.add_argument("--postgres", action="store_true", help="pushes: also on a throwaway PostgreSQL")
+    p.add_argument("--quick", action="store_true", help="plan: 3 learners, 45 days (a smoke run, not the table)")
+    p.add_argument("--sim-learners", type=int, default=8, help="plan: simulated learners per row")
+    p.add_argument("--days", type=int, default=90, help="plan: days simulated")
+    p.add_argument("--seed", type=int, default=15, help="plan: the simulated learners' seed")
     args = p.parse_args()
-    if args.which == "pushes":
+    if args.which == "plan":
+        learners, days = (3, 45) if args.quick else (args.sim_learners, args.days)
+        asyncio.run(plan.run(learners, days, args.seed))
+    elif args.which == "pushes":
         asyncio.run(pushes.run(args.learners, args.subscriptions, args.samples, args.rate, args.workers, args.postgres))
     else:
         asyncio.run(practice_path.run(args.learners, args.cards, args.samples))
