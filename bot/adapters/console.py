@@ -40,6 +40,8 @@ MENU = {
 ANY = ("a", "any", "")
 REVIEWS = ("r", "review", "reviews", "due")
 STATS = ("s", "stats")
+GOAL = ("g", "goal")
+PACE = ("p", "pace")
 CHART = ("c", "chart")
 EXPORT = ("e", "export")
 LINK = ("l", "link")
@@ -128,7 +130,7 @@ class ConsoleApp:
     def _menu_loop(self) -> None:
         self.out.print(self._menu_text())
         while True:
-            choice = self.ask("\nChoose [1-4, a, r, s, c, e, l, o, f, h, q]: ").lower()
+            choice = self.ask("\nChoose [1-4, a, r, s, c, g, p, e, l, o, f, h, q]: ").lower()
             if choice in QUIT:
                 self.out.print("Bye! Your progress is saved.")
                 return
@@ -136,6 +138,10 @@ class ConsoleApp:
                 self.out.print(self._menu_text())
             elif choice in STATS:
                 self._stats()
+            elif choice in GOAL:
+                self._goal()
+            elif choice in PACE:
+                self._pace()
             elif choice in CHART:
                 self._guarded(lambda: self.app.progress.chart(self.who))
             elif choice in EXPORT:
@@ -162,6 +168,7 @@ class ConsoleApp:
         rows += [
             "  [bold]a[/] any category", "  [bold]r[/] due reviews only",
             "  [bold]s[/] stats", "  [bold]c[/] progress chart (saved as a PNG)",
+            "  [bold]g[/] goal: an interview date to prepare for", "  [bold]p[/] pace: new questions and reviews a day",
             "  [bold]e[/] export my data (saved as JSON)", "  [bold]l[/] link with Discord or Slack",
             "  [bold]o[/] leaderboard opt-out", "  [bold]f[/] forget me (delete all my data)", "  [bold]q[/] quit",
         ]  # fmt: skip
@@ -177,6 +184,28 @@ class ConsoleApp:
         if pick.isdigit() and 1 <= int(pick) <= len(reply.actions):
             key = reply.actions[int(pick) - 1].key
             self._session(lambda: self.app.buttons.press(self.who, key))
+
+    def _goal(self) -> None:
+        """Shows the goal; a date (or "off") then changes it, with optional categories and level."""
+        self._guarded(lambda: self.app.plan.goal(self.who))
+        day = self.ask("Interview date YYYY-MM-DD (off clears it), or Enter to keep it: ")
+        if not day:
+            return
+        categories = self.ask(f"Categories, comma-separated ({', '.join(CATEGORIES)}), or Enter for all: ")
+        level = self.ask("Up to level (junior, mid, senior, staff), or Enter for all: ").lower() or None
+        self._guarded(lambda: self.app.plan.set_goal(self.who, day, [categories] if categories else [], level))
+
+    def _pace(self) -> None:
+        self._guarded(lambda: self.app.plan.set_pace(self.who))
+        limits = []
+        for what in ("new questions", "reviews"):
+            typed = self.ask(f"At most how many {what} a day? (Enter keeps it): ")
+            if typed and not typed.isdigit():
+                self.out.print(f"'{escape(typed)}' is not a number; nothing changed.")
+                return
+            limits.append(int(typed) if typed else None)
+        if any(n is not None for n in limits):
+            self._guarded(lambda: self.app.plan.set_pace(self.who, *limits))
 
     def _link(self) -> None:
         code = self.ask("Enter the code from your other account, or press Enter to get a code for this one: ")
