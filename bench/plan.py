@@ -307,7 +307,7 @@ def threshold_table(histories: dict[str, list[tuple[str, int, int, float]]]) -> 
     """For each threshold N: fit on a learner's first N reviews, predict their later ones; against
     the defaults on the same reviews. The threshold: the smallest N from which the fit is better."""
     defaults = Scheduler(fuzz=False)
-    rows, chosen = [], None
+    rows, better = [], []
     for n in THRESHOLDS:
         fitted_pairs, default_pairs, people = [], [], 0
         for history in histories.values():
@@ -323,9 +323,14 @@ def threshold_table(histories: dict[str, list[tuple[str, int, int, float]]]) -> 
             continue
         fe, de = calibration_error(fitted_pairs), calibration_error(default_pairs)
         assert fe is not None and de is not None
-        if chosen is None and fe < de:
-            chosen = n
+        better.append((n, fe < de))
         rows.append([str(n), str(people), str(len(fitted_pairs)), f"{de:.3f}", f"{fe:.3f}"])
+    # The threshold: the smallest N from which the fit is better at every N measured.
+    chosen = None
+    for n, ok in reversed(better):
+        if not ok:
+            break
+        chosen = n
     return rows, chosen
 
 

@@ -122,8 +122,8 @@ class RefitConfig:
 class Refits:
     """Refit learners' FSRS parameters: claim with a lease (one worker per learner and day), fit off
     the event loop, then store the parameters as a new version and replay each card's memory under
-    them. A due date never moves before the learner's today and every review stays as it was; a
-    card graded meanwhile keeps its grade's schedule."""
+    them. A due date never moves into the past (before the learner's today, or before an overdue
+    card's own date) and every review stays as it was; a card graded meanwhile keeps its grade's schedule."""
 
     def __init__(self, practice: Practice, config: RefitConfig):
         self.practice = practice
@@ -180,5 +180,8 @@ class Refits:
                 continue
             memory = fitting.replay(scheduler, mine)
             assert memory.stability is not None and memory.difficulty is not None
-            await repo.refresh_memory(card.id, card.version, memory.stability, memory.difficulty, max(memory.due, today))
+            # Earlier than planned is fine (the learner forgets faster than the defaults said), but
+            # never before today, nor before an overdue card's own due date.
+            due = max(memory.due, min(card.due, today))
+            await repo.refresh_memory(card.id, card.version, memory.stability, memory.difficulty, due)
 
