@@ -53,7 +53,10 @@ class StudyPlan:
         plan = await repo.study_plan(learner.id)
         limits = self.planner.limits(plan)
         new, reviews = await repo.mix_since(learner.id, today - timedelta(days=PACE_WINDOW_DAYS - 1))
-        pace = (new + reviews) / PACE_WINDOW_DAYS or float(limits.new_per_day)  # no history yet: the default pace
+        # Views a day over the last two weeks, or since they started if that is sooner; no views yet:
+        # the default new-question limit.
+        days = max(1, min(PACE_WINDOW_DAYS, (today - learner.created_at.date()).days + 1))
+        pace = (new + reviews) / days or float(limits.new_per_day)
         cards = [c for c in await repo.cards(learner.id) if view.get(c.question_id) is not None]
         return readiness(view, cards, self.planner.scheduler(plan), Goal.of(plan), today, pace=pace, limits=limits)
 
