@@ -62,7 +62,7 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
         planner=Planner(
             PlanConfig(
                 new_per_day=settings.daily_new_cap, max_reviews_per_day=settings.daily_review_cap,
-                new_share=settings.plan_new_share, desired_retention=settings.desired_retention,
+                min_new_per_week=settings.plan_min_new_per_week, desired_retention=settings.desired_retention,
                 fuzz=settings.fsrs_fuzz,
             )
         ),  # fmt: skip

@@ -4,9 +4,10 @@ through the caller's Repository, in the caller's transaction.
 
 - Daily limits: new questions per day and reviews per day, the learner's own or Settings' defaults.
 - Reviews in order of lowest predicted recall first (the learner's own FSRS parameters once fitted).
-- Breadth never starves: while reviews are due, a new question still comes whenever new questions
-  made up less than `new_share` of the last week's views, so a backlog (after a break, or at one
-  question a day) is worked down by priority without stopping new questions for days.
+- Breadth never starves: while reviews are due, a new question still comes first whenever fewer
+  than `min_new_per_week` were introduced in the last 7 days, so a backlog (after a break, or at one
+  question a day) is worked down by priority without stopping new questions for days. Beyond that
+  floor, new questions come when no review is due: at high effort the reviews keep what was seen.
 - A goal (a date, categories, a level) spreads the target set's unseen questions over the days
   left, keeping the last days for consolidation; until the day's share of them is served, new
   target questions come before reviews.
@@ -26,7 +27,7 @@ from question_bank.schema import CATEGORIES, LEVELS, Question
 from storage.plan import PlanRecord
 from storage.repositories import CardRecord, Repository
 
-MIX_WINDOW_DAYS = 7  # the breadth share is measured over this many study days, today included
+MIX_WINDOW_DAYS = 7  # the breadth floor counts new questions over this many study days, today included
 CONSOLIDATION_SHARE = 0.15  # of the days to a goal, kept for reviewing only
 PACE_WINDOW_DAYS = 14  # "your pace": views per day over this many days
 
@@ -35,7 +36,7 @@ PACE_WINDOW_DAYS = 14  # "your pace": views per day over this many days
 class PlanConfig:
     new_per_day: int = 5
     max_reviews_per_day: int = 100
-    new_share: float = 0.4
+    min_new_per_week: int = 3
     desired_retention: float = 0.9
     fuzz: bool = True
 
@@ -145,10 +146,10 @@ class Planner:
         new_cap = new_today >= new_limit
         can_new = bool(fresh) and not new_cap
         if review is not None and can_new:
-            new_recent, reviews_recent = await repo.mix_since(learner_id, today - timedelta(days=MIX_WINDOW_DAYS - 1))
-            if new_recent >= self.config.new_share * (new_recent + reviews_recent + 1):
-                return Choice(card=review, new_today=new_today, new_limit=new_limit)
-            return Choice(fresh=fresh, new_today=new_today, new_limit=new_limit)
+            new_recent, _ = await repo.mix_since(learner_id, today - timedelta(days=MIX_WINDOW_DAYS - 1))
+            if new_recent < self.config.min_new_per_week:
+                return Choice(fresh=fresh, new_today=new_today, new_limit=new_limit)
+            return Choice(card=review, new_today=new_today, new_limit=new_limit)
         if review is not None:
             return Choice(card=review, new_today=new_today, new_limit=new_limit)
         if can_new:
