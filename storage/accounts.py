@@ -12,11 +12,22 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Card, CustomQuestion, Delivery, Learner, LinkAttempt, LinkCode, PushTarget, Review
+from storage.models import (
+    Card,
+    CustomQuestion,
+    Delivery,
+    Learner,
+    LinkAttempt,
+    LinkCode,
+    PushTarget,
+    Review,
+    StudyPlan,
+)
 
 L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion.__table__
 T, D = PushTarget.__table__, Delivery.__table__
 LC, LA = LinkCode.__table__, LinkAttempt.__table__
+SP = StudyPlan.__table__  # deleted with its learner (ON DELETE CASCADE), as are refit claims
 
 
 @dataclass(frozen=True)
@@ -143,9 +154,13 @@ class AccountQueries:
             T.c.kind, T.c.platform, T.c.tenant, T.c.local_time, T.c.timezone, T.c.categories, T.c.active,
             T.c.paused_until, T.c.updated_at,
         ).where(T.c.learner_id == learner_id).order_by(T.c.id)  # fmt: skip
+        plan = select(
+            SP.c.goal_date, SP.c.goal_categories, SP.c.goal_level, SP.c.new_per_day, SP.c.max_reviews_per_day,
+            SP.c.fsrs_parameters, SP.c.fsrs_version, SP.c.fitted_reviews, SP.c.fitted_at,
+        ).where(SP.c.learner_id == learner_id)  # fmt: skip
         queries = {
             "learner": learner, "identities": identities, "cards": cards, "reviews": reviews,
-            "subscriptions": subscriptions,
+            "subscriptions": subscriptions, "study_plan": plan,
         }  # fmt: skip
         return {name: [dict(row._mapping) for row in await self._conn.execute(q)] for name, q in queries.items()}
 

@@ -207,7 +207,10 @@ async def test_export_holds_everything_about_the_learner(app, engine, clock):
     (file,) = exported.files
     assert file.filename == "my-data.json"
     data = json.loads(file.data)
-    assert set(data) == {"format", "exported_at", "learner", "identities", "cards", "reviews", "subscriptions"}
+    assert set(data) == {
+        "format", "exported_at", "learner", "identities", "cards", "reviews", "subscriptions", "study_plan",
+    }  # fmt: skip
+    assert data["study_plan"] == []  # no goal, pace or fit of their own
     assert [(i["platform"], i["platform_user_id"]) for i in data["identities"]] == [
         ("discord", "100"),
         ("slack", "U100"),

@@ -137,3 +137,14 @@ async def test_readiness_counts_unseen_questions_as_zero(app, clock):
     # small_bank: 8 questions, 4 databases: 1 / 8 = 12%, databases 1 / 4 = 25%.
     assert fields["Interview readiness"] == "**12%** of the whole bank (1 of 8 questions seen)"
     assert "• Databases: 25% of 4" in fields["Readiness by category"]
+
+
+async def test_the_goal_and_pace_are_in_the_learners_export(app):
+    import json
+
+    await app.plan.set_goal(ANA, "2026-04-01", ["databases"], "mid")
+    await app.plan.set_pace(ANA, new_per_day=2, max_reviews=20)
+    exported = await app.accounts.export(ANA)
+    [plan] = json.loads(exported.files[0].data)["study_plan"]
+    assert (plan["goal_date"], plan["goal_categories"], plan["goal_level"]) == ("2026-04-01", ["databases"], "mid")
+    assert (plan["new_per_day"], plan["max_reviews_per_day"], plan["fsrs_version"]) == (2, 20, 0)
