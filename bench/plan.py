@@ -325,6 +325,17 @@ def threshold_table(histories: dict[str, list[tuple[str, int, int, float]]]) -> 
         assert fe is not None and de is not None
         better.append((n, fe < de))
         rows.append([str(n), str(people), str(len(fitted_pairs)), f"{de:.3f}", f"{fe:.3f}"])
+    # The best FSRS can do on these learners: fitted on all their reviews, judged on the same ones
+    # (in-sample). What stays is the distance between FSRS's forgetting curve and this memory model.
+    fitted_pairs, default_pairs = [], []
+    for history in histories.values():
+        params = fit_prefix(history, len(history))
+        if params is not None:
+            fitted_pairs += predictions(history, Scheduler(fuzz=False, parameters=params), 0)
+            default_pairs += predictions(history, defaults, 0)
+    fe, de = calibration_error(fitted_pairs), calibration_error(default_pairs)
+    if fe is not None and de is not None:
+        rows.append(["all (in-sample)", str(len(histories)), str(len(fitted_pairs)), f"{de:.3f}", f"{fe:.3f}"])
     # The threshold: the smallest N from which the fit is better at every N measured.
     chosen = None
     for n, ok in reversed(better):

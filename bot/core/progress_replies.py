@@ -108,7 +108,7 @@ def stats_reply(s: StatsSnapshot) -> Reply:
 
 
 def chart_description() -> str:
-    return "Reviews per day over the last 12 weeks, and questions due over the next 30 days"
+    return "Reviews per day over the last 12 weeks, questions due over the next 30 days, and readiness per category"
 
 
 def chart_reply(data: ChartData, png: File) -> Reply:
@@ -117,6 +117,11 @@ def chart_reply(data: ChartData, png: File) -> Reply:
         f"Last {data.weeks} weeks: **{reviews}** reviews on **{days}** days.\n"
         f"Next {len(data.forecast)} days: **{sum(data.forecast)}** questions due."
     )
+    if data.readiness_total is not None:
+        body += f"\nInterview readiness today: **{_percent(data.readiness_total)}**"
+        if data.readiness_forecast is not None:
+            body += f", forecast at your goal date: **{_percent(data.readiness_forecast)}**"
+        body += "."
     return Reply(title="Your progress chart", body=body, files=(png,), kind="info")
 
 

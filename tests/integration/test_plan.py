@@ -148,3 +148,13 @@ async def test_the_goal_and_pace_are_in_the_learners_export(app):
     [plan] = json.loads(exported.files[0].data)["study_plan"]
     assert (plan["goal_date"], plan["goal_categories"], plan["goal_level"]) == ("2026-04-01", ["databases"], "mid")
     assert (plan["new_per_day"], plan["max_reviews_per_day"], plan["fsrs_version"]) == (2, 20, 0)
+
+
+async def test_the_chart_shows_readiness_and_its_forecast(app, clock):
+    await app.plan.set_goal(ANA, "2026-04-01", ["databases"])
+    await review(app, "db-a", GOOD)
+    chart = await app.progress.chart(ANA)
+    # 4 databases questions, one recalled today at 1.0: 25%; at this pace (1 a day) all 4 are seen by
+    # 1 Apr and sit near the desired retention: 4 x 0.9 / 4 = 90%.
+    assert "Interview readiness today: **25%**, forecast at your goal date: **90%**." in chart.body
+    assert chart.files[0].data.startswith(b"\x89PNG")

@@ -147,7 +147,10 @@ async def test_the_day_after_without_practice_the_streak_waits_for_today(history
 
 async def test_chart_is_a_png_of_the_right_size_with_the_right_totals(history_app):
     reply = await history_app.progress.chart(ANA)
-    assert reply.body == "Last 12 weeks: **20** reviews on **16** days.\nNext 30 days: **6** questions due."
+    assert reply.body == (
+        "Last 12 weeks: **20** reviews on **16** days.\nNext 30 days: **6** questions due.\n"
+        "Interview readiness today: **55%**."  # as in the stats (no goal: the whole bank)
+    )
     (png,) = reply.files
     assert png.filename == "progress.png" and png.data.startswith(b"\x89PNG\r\n\x1a\n")
     pixels = imread(io.BytesIO(png.data), format="png")
