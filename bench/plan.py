@@ -200,13 +200,14 @@ def _baseline_pick(kind, rng, deck, seen, box, fresh, day, view, new_today) -> s
 
 # our core --------------------------------------------------------------------------------------
 async def run_core(people: list[Learner], scenario: Scenario, bank_questions: Sequence[Question],
-                   target: Sequence[Question], *, fit_threshold: int | None, workdir: Path) -> Outcome:  # fmt: skip
-    """The real application on a fresh SQLite file; `fit_threshold` None: FSRS defaults throughout."""
+                   target: Sequence[Question], *, fit_threshold: int | None, workdir: Path,
+                   **settings: object) -> Outcome:  # fmt: skip
+    """The real application on a fresh SQLite file; `fit_threshold` None: FSRS defaults throughout;
+    `settings`: Settings fields to change (e.g. DESIRED_RETENTION)."""
     clock = Clock()
     engine = engine_for_tests(f"sqlite+aiosqlite:///{workdir / f'{len(list(workdir.iterdir()))}.db'}")
     await upgrade(engine)
-    settings = Settings(_env_file=None, FSRS_FUZZ=False, DAILY_NEW_CAP=NEW_PER_DAY)
-    app = build(settings, engine=engine, clock=clock)
+    app = build(Settings(_env_file=None, FSRS_FUZZ=False, DAILY_NEW_CAP=NEW_PER_DAY, **settings), engine=engine, clock=clock)
     refits = None
     if fit_threshold is not None:
         refits = Refits(app.practice, RefitConfig(worker_id="bench", min_reviews=fit_threshold, batch=50))

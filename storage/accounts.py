@@ -155,7 +155,7 @@ class AccountQueries:
             T.c.paused_until, T.c.updated_at,
         ).where(T.c.learner_id == learner_id).order_by(T.c.id)  # fmt: skip
         plan = select(
-            SP.c.goal_date, SP.c.goal_categories, SP.c.goal_level, SP.c.new_per_day, SP.c.max_reviews_per_day,
+            SP.c.goal_date, SP.c.goal_set_on, SP.c.goal_categories, SP.c.goal_level, SP.c.new_per_day, SP.c.max_reviews_per_day,
             SP.c.fsrs_parameters, SP.c.fsrs_version, SP.c.fitted_reviews, SP.c.fitted_at,
         ).where(SP.c.learner_id == learner_id)  # fmt: skip
         queries = {

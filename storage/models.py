@@ -130,6 +130,7 @@ class StudyPlan(Base):
 
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
     goal_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # a local study day
+    goal_set_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the study day the goal was set
     goal_categories: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: all
     goal_level: Mapped[str | None] = mapped_column(String(16), nullable=True)  # up to this level; None: all
     new_per_day: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # None: Settings' default

@@ -21,6 +21,7 @@ P, F, C, R = StudyPlan.__table__, FitClaim.__table__, Card.__table__, Review.__t
 class PlanRecord:
     learner_id: int
     goal_date: date | None
+    goal_set_on: date | None
     goal_categories: list[str]
     goal_level: str | None
     new_per_day: int | None
@@ -48,7 +49,7 @@ class FitClaimRecord:
 
 
 _PLAN_COLS = (
-    P.c.learner_id, P.c.goal_date, P.c.goal_categories, P.c.goal_level, P.c.new_per_day, P.c.max_reviews_per_day,
+    P.c.learner_id, P.c.goal_date, P.c.goal_set_on, P.c.goal_categories, P.c.goal_level, P.c.new_per_day, P.c.max_reviews_per_day,
     P.c.fsrs_parameters, P.c.fsrs_version, P.c.fitted_reviews, P.c.fitted_at,
 )  # fmt: skip
 _PLAN = select(*_PLAN_COLS).where(P.c.learner_id == bindparam("learner_id"))
@@ -85,10 +86,11 @@ class PlanQueries:
         await self._conn.execute(stmt.on_conflict_do_update(index_elements=[P.c.learner_id], set_=changes))
 
     async def save_goal(
-        self, learner_id: int, goal_date: date | None, categories: Sequence[str], level: str | None, now: datetime
-    ) -> None:
+        self, learner_id: int, goal_date: date | None, categories: Sequence[str], level: str | None, now: datetime,
+        set_on: date | None = None,
+    ) -> None:  # fmt: skip
         await self._upsert_plan(
-            learner_id, now, goal_date=goal_date, goal_categories=list(categories), goal_level=level
+            learner_id, now, goal_date=goal_date, goal_set_on=set_on, goal_categories=list(categories), goal_level=level
         )
 
     async def save_pace(self, learner_id: int, new_per_day: int | None, max_reviews: int | None, now: datetime) -> None:

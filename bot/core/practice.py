@@ -175,7 +175,8 @@ class Practice:
             assert q is not None
             await repo.mark_shown(card.id, today)
             overdue = (today - card.due).days
-            status = "Review" + (f" · {overdue} day(s) overdue" if overdue > 0 else " · due today")
+            status = "Review" + (f" · {overdue} day(s) overdue" if overdue > 0 else " · due today" if overdue == 0
+                                 else " · before your goal date")  # fmt: skip
             if card.last_review is None:
                 status = "Seen, not graded yet"
             return Served(q, card.version, status), None

@@ -76,11 +76,11 @@ class StudyPlan:
             if day.strip().lower() in ("off", "none", "clear"):
                 await repo.save_goal(learner.id, None, (), None, p.clock.now())
                 return plan_replies.goal_cleared_reply()
-            goal = Goal(parse_goal_date(day, today), chosen, level)
+            goal = Goal(parse_goal_date(day, today), chosen, level, set_on=today)
             view = await p.catalog.view(repo, tenant)
             if not any(goal.includes(q) for q in view.questions):
                 raise InvalidInput("No question here matches that goal; try fewer filters.")
-            await repo.save_goal(learner.id, goal.day, goal.categories, goal.level, p.clock.now())
+            await repo.save_goal(learner.id, goal.day, goal.categories, goal.level, p.clock.now(), set_on=today)
             return plan_replies.goal_reply(await self.readiness_in(repo, view, learner, today))
 
     async def goal(self, who: LearnerRef, tenant: str | None = None) -> Reply:

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from bot.core.catalog import View
-from bot.core.scheduling import Schedule, Scheduler
+from bot.core.scheduling import Rating, Schedule, Scheduler
 from question_bank.schema import CATEGORIES, LEVELS, Question
 from storage.plan import PlanRecord
 from storage.repositories import CardRecord, Repository
@@ -46,6 +46,7 @@ class Goal:
     day: date
     categories: tuple[str, ...] = ()  # empty: every category
     level: str | None = None  # up to and including this level; None: every level
+    set_on: date | None = None  # the study day it was set: the consolidation days are a share of the whole span
 
     def includes(self, q: Question) -> bool:
         return (not self.categories or q.category in self.categories) and (
@@ -56,24 +57,34 @@ class Goal:
     def of(plan: PlanRecord | None) -> Goal | None:
         if plan is None or plan.goal_date is None:
             return None
-        return Goal(plan.goal_date, tuple(plan.goal_categories), plan.goal_level)
+        return Goal(plan.goal_date, tuple(plan.goal_categories), plan.goal_level, plan.goal_set_on)
 
 
-def consolidation_days(days_left: int) -> int:
-    """Days at the end of a goal kept for reviews: none for a goal a few days away."""
-    return 0 if days_left <= 3 else max(1, round(days_left * CONSOLIDATION_SHARE))
+def consolidation_days(span: int) -> int:
+    """Days at the end of a goal `span` days long kept for reviews: none for a goal a few days away."""
+    return 0 if span <= 3 else max(1, round(span * CONSOLIDATION_SHARE))
 
 
-def goal_days(goal: Goal, today: date) -> tuple[int, int]:
-    """(days left including today and the goal day, of which the first ones are for new questions)."""
+def goal_days(goal: Goal, today: date) -> tuple[int, int, int]:
+    """(days left including today and the goal day, how many of them are for new questions, and the
+    consolidation days at the end)."""
     days_left = max(0, (goal.day - today).days + 1)
-    return days_left, max(1, days_left - consolidation_days(days_left))
+    keep = consolidation_days((goal.day - (goal.set_on or today)).days + 1)
+    return days_left, max(0, days_left - keep), keep
 
 
 def needed_per_day(unseen: int, goal: Goal, today: date) -> int:
-    """New target questions a day that show every unseen one before consolidation begins."""
-    _, intro_days = goal_days(goal, today)
-    return math.ceil(unseen / intro_days)
+    """New target questions a day that show every unseen one before consolidation begins (all of
+    them at once if it has begun)."""
+    _, intro_days, _ = goal_days(goal, today)
+    return math.ceil(unseen / intro_days) if intro_days else unseen
+
+
+def goal_gain(scheduler: Scheduler, card: CardRecord, today: date, goal_day: date) -> float:
+    """How much a review today raises the card's predicted recall on the goal date."""
+    now = card_schedule(card)
+    after = scheduler.review(now, Rating.GOOD, today).schedule
+    return scheduler.retrievability(after, goal_day) - scheduler.retrievability(now, goal_day)
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,16 @@ class Planner:
             have = set(await repo.question_ids(learner_id))
             unseen = [q for q in view.questions if q.id not in have and fits_new(q)]
             target = [q for q in unseen if goal.includes(q)] if goal is not None else []
+            if goal is not None and not target and goal_days(goal, today)[1] == 0 and not review_cap:
+                # Consolidation: every target question seen; review the one a review helps most by the date.
+                held = [
+                    c for c in await repo.cards(learner_id)
+                    if c.last_review is not None and c.last_shown_on != today and (q := view.get(c.question_id))
+                    and goal.includes(q) and fits(q)
+                ]  # fmt: skip
+                if held:
+                    best = max(held, key=lambda c: (goal_gain(scheduler, c, today, goal.day), -c.id))
+                    return Choice(card=best, new_today=new_today, new_limit=new_limit)
             if target:
                 assert goal is not None
                 needed = needed_per_day(len(target) + new_today, goal, today)
@@ -210,14 +231,13 @@ def readiness(
     now = sum(recall.values()) / total if total else 0.0
     if goal is None or goal.day < today or not total:
         return Readiness(goal, total, seen, now, tuple(per_category), pace)
-    days_left, intro_days = goal_days(goal, today)
+    _, intro_days, keep = goal_days(goal, today)
     unseen = total - seen
     new_a_day = min(pace, limits.new_per_day) if limits.own_new else pace
-    forecast_seen = seen + min(unseen, int(new_a_day * intro_days))
+    forecast_seen = seen + min(unseen, int(new_a_day * max(intro_days, 1)))
     # A question seen and then reviewed on schedule sits near the desired retention on the day.
     forecast = forecast_seen * scheduler.desired_retention / total
     return Readiness(
         goal, total, seen, now, tuple(per_category), pace, forecast_seen=forecast_seen, forecast=forecast,
-        needed_per_day=math.ceil(unseen / intro_days) if unseen else 0,
-        consolidation_days=consolidation_days(days_left),
+        needed_per_day=needed_per_day(unseen, goal, today), consolidation_days=keep,
     )  # fmt: skip

@@ -24,6 +24,7 @@ def upgrade() -> None:
         "study_plans",
         sa.Column("learner_id", Id, sa.ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("goal_date", sa.Date(), nullable=True),
+        sa.Column("goal_set_on", sa.Date(), nullable=True),
         sa.Column("goal_categories", sa.JSON(), nullable=False),
         sa.Column("goal_level", sa.String(length=16), nullable=True),
         sa.Column("new_per_day", sa.SmallInteger(), nullable=True),
