@@ -25,7 +25,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=1, help="pushes: push workers sharing the rate")
     p.add_argument("--postgres", action="store_true", help="pushes: also on a throwaway PostgreSQL")
     p.add_argument("--quick", action="store_true", help="plan: 3 learners, 45 days (a smoke run, not the table)")
-    p.add_argument("--sim-learners", type=int, default=8, help="plan: simulated learners per row")
+    p.add_argument("--sim-learners", type=int, default=4, help="plan: simulated learners per row")
     p.add_argument("--days", type=int, default=90, help="plan: days simulated")
     p.add_argument("--seed", type=int, default=15, help="plan: the simulated learners' seed")
     args = p.parse_args()

@@ -27,6 +27,7 @@ import random
 import statistics
 import tempfile
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -161,7 +162,7 @@ def run_baseline(kind: str, people: list[Learner], scenario: Scenario, deck: Seq
                  bank: Sequence[Question], target: Sequence[Question]) -> Outcome:  # fmt: skip
     out = Outcome()
     for learner in people:
-        rng = random.Random(hash((kind, learner.name)) & 0xFFFF)
+        rng = random.Random(zlib.crc32(f"{kind}:{learner.name}".encode()))
         days_rng = random.Random(learner.name)
         seen: list[str] = []
         box: dict[str, tuple[int, int]] = {}  # Leitner: qid -> (box, last day)

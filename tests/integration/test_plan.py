@@ -161,13 +161,13 @@ async def test_the_chart_shows_readiness_and_its_forecast(app, clock):
 
 
 async def test_the_last_days_before_a_goal_consolidate_its_questions(app, clock):
-    # small_bank's databases questions up to mid: db-a, db-b, db-c. 21 days: the last 3 are for reviews.
+    # small_bank's databases questions up to mid: db-a, db-b, db-c. 21 days: the last one is for reviews.
     await app.plan.set_goal(ANA, "2026-03-22", ["databases"], "mid")
     for question_id in ("db-a", "db-b", "db-c"):
         await review(app, question_id, GOOD)
     clock.advance(days=16)  # 18 Mar: all three due again
     for question_id in ("db-a", "db-b", "db-c"):
         await review(app, question_id, GOOD)  # next due in a week or more
-    clock.advance(days=2)  # 20 Mar: consolidation, nothing due, other categories unseen
+    clock.advance(days=4)  # 22 Mar: consolidation, nothing due, other categories unseen
     reply = await app.practice.next_question(ANA)
     assert qid(reply).startswith("db-") and "before your goal date" in reply.footer
