@@ -168,7 +168,9 @@ class Practice:
         """What the study plan says to serve (bot.core.plan.rules): a due card, lowest predicted recall
         first, or a new question fitting `fits_new` (default: `fits`) within the day's limits, marked
         shown / added; and whether a daily limit stopped it ("new" or "reviews")."""
-        choice = await self.planner.choose(repo, view, learner_id, today, fits, fits_new or fits, reviews_only=reviews_only)
+        choice = await self.planner.choose(
+            repo, view, learner_id, today, fits, fits_new or fits, reviews_only=reviews_only
+        )
         if choice.card is not None:
             card = choice.card
             q = view.get(card.question_id)
@@ -181,8 +183,7 @@ class Practice:
                 status = "Seen, not graded yet"
             return Served(q, card.version, status), None
         if choice.fresh:
-            have = set(await repo.question_ids(learner_id))
-            q = self._spread_pick(list(choice.fresh), have, learner_id, view)
+            q = self._spread_pick(list(choice.fresh), set(choice.have), learner_id, view)
             new = Schedule.new(today)
             card = await repo.add_card(learner_id, q.id, new.state, new.step, today)
             status = f"New question ({choice.new_today + 1} of {choice.new_limit} today)"

@@ -100,6 +100,7 @@ class Choice:
 
     card: CardRecord | None = None
     fresh: tuple[Question, ...] = ()
+    have: frozenset[str] = frozenset()  # the learner's questions, when `fresh` is set
     new_today: int = 0
     new_limit: int = 0
     new_cap_reached: bool = False
@@ -141,7 +142,7 @@ class Planner:
         review_cap = reviews_today >= limits.max_reviews_per_day
         review = due[0] if due and not review_cap else None
 
-        new_limit, fresh = limits.new_per_day, ()
+        new_limit, fresh, have = limits.new_per_day, (), set()
         if not reviews_only:
             have = set(await repo.question_ids(learner_id))
             unseen = [q for q in view.questions if q.id not in have and fits_new(q)]
@@ -162,19 +163,19 @@ class Planner:
                 if not limits.own_new:
                     new_limit = max(new_limit, needed)
                 if new_today < min(needed, new_limit):  # the goal's share of today comes first
-                    return Choice(fresh=tuple(target), new_today=new_today, new_limit=new_limit)
+                    return Choice(fresh=tuple(target), have=frozenset(have), new_today=new_today, new_limit=new_limit)
             fresh = tuple(target or unseen)
         new_cap = new_today >= new_limit
         can_new = bool(fresh) and not new_cap
         if review is not None and can_new:
             new_recent, _ = await repo.mix_since(learner_id, today - timedelta(days=MIX_WINDOW_DAYS - 1))
             if new_recent < self.config.min_new_per_week:
-                return Choice(fresh=fresh, new_today=new_today, new_limit=new_limit)
+                return Choice(fresh=fresh, have=frozenset(have), new_today=new_today, new_limit=new_limit)
             return Choice(card=review, new_today=new_today, new_limit=new_limit)
         if review is not None:
             return Choice(card=review, new_today=new_today, new_limit=new_limit)
         if can_new:
-            return Choice(fresh=fresh, new_today=new_today, new_limit=new_limit)
+            return Choice(fresh=fresh, have=frozenset(have), new_today=new_today, new_limit=new_limit)
         return Choice(
             new_today=new_today, new_limit=new_limit, new_cap_reached=new_cap and not reviews_only,
             review_cap_reached=review_cap and bool(due),
