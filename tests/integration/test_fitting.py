@@ -14,11 +14,14 @@ from sqlalchemy import select
 from bot.core.plan.plan import RefitConfig, Refits
 from bot.core.plan.rules import card_schedule
 from bot.core.practice import LearnerRef
+from bot.core.pushes import PushConfig, Pushes
 from bot.core.scheduling import Rating, Scheduler
+from bot.push.worker import PushWorker
 from storage.models import Card, Review, StudyPlan
 from tests.buttons import key, qid
 from tests.conftest import make_app
 from tests.factories import question
+from tests.fakes.messenger import FakeMessenger
 from question_bank.loader import Bank
 
 ANA = LearnerRef("console", "ana")
@@ -126,3 +129,13 @@ async def test_two_workers_never_refit_the_same_learner(engine, clock):
     async with app.practice.store.transaction() as repo:
         assert not await repo.finish_fit(held.id, "dead", "done")  # the dead worker's claim is gone
     assert (await rows(engine, StudyPlan.fsrs_version)) == [(2,)]
+
+
+async def test_the_push_worker_refits_while_no_push_is_due(engine, clock):
+    app = make_app(engine, BANK, clock)
+    await practise(app, clock, days=20, per_day=6)
+    pushes = Pushes(app.practice, {"discord": FakeMessenger()}, PushConfig(worker_id="w"))
+    worker = PushWorker(pushes, refits=refits(app, "w"))
+    counts = await asyncio.wait_for(worker.run(asyncio.Event(), once=True), 60)
+    assert counts == {"refit fitted": 1}
+    assert (await rows(engine, StudyPlan.fsrs_version)) == [(1,)]
