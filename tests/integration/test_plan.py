@@ -171,3 +171,15 @@ async def test_the_last_days_before_a_goal_consolidate_its_questions(app, clock)
     clock.advance(days=4)  # 22 Mar: consolidation, nothing due, other categories unseen
     reply = await app.practice.next_question(ANA)
     assert qid(reply).startswith("db-") and "before your goal date" in reply.footer
+
+
+async def test_new_questions_are_spread_not_bunched_under_a_backlog(engine, clock):
+    app = make_app(engine, bank_of(8), clock)
+    for i in range(8):
+        await review(app, f"db-{i}", GOOD)  # eight new this week already: the weekly floor is met
+    clock.advance(days=4)  # all eight due, but no new question in the last 3 days
+    first, second = await app.practice.next_question(ANA), None
+    assert first.footer.startswith("New question")
+    await grade_served(app, first)
+    second = await app.practice.next_question(ANA)
+    assert second.footer.startswith("Review")

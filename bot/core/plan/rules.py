@@ -5,7 +5,7 @@ through the caller's Repository, in the caller's transaction.
 - Daily limits: new questions per day and reviews per day, the learner's own or Settings' defaults.
 - Reviews in order of lowest predicted recall first (the learner's own FSRS parameters once fitted).
 - Breadth never starves: while reviews are due, a new question still comes first whenever fewer
-  than `min_new_per_week` were introduced in the last 7 days, so a backlog (after a break, or at one
+  than `min_new_per_week` were introduced in the last 7 days, or none in the last 3, so a backlog (after a break, or at one
   question a day) is worked down by priority without stopping new questions for days. Beyond that
   floor, new questions come when no review is due: at high effort the reviews keep what was seen.
 - A goal (a date, categories, a level) spreads the target set's unseen questions over the days
@@ -28,6 +28,7 @@ from storage.plan import PlanRecord
 from storage.repositories import CardRecord, Repository
 
 MIX_WINDOW_DAYS = 7  # the breadth floor counts new questions over this many study days, today included
+GAP_DAYS = 3  # ... and spreads them: none in this many days, today included, and a new one comes first
 CONSOLIDATION_SHARE = 0.05  # of a goal's span, kept for reviews (measured in bench/plan.py: more lowered recall on the date)
 PACE_WINDOW_DAYS = 14  # "your pace": views per day over this many days
 
@@ -168,8 +169,9 @@ class Planner:
         new_cap = new_today >= new_limit
         can_new = bool(fresh) and not new_cap
         if review is not None and can_new:
-            new_recent, _ = await repo.mix_since(learner_id, today - timedelta(days=MIX_WINDOW_DAYS - 1))
-            if new_recent < self.config.min_new_per_week:
+            new_week, _ = await repo.mix_since(learner_id, today - timedelta(days=MIX_WINDOW_DAYS - 1))
+            new_lately = new_week and (await repo.mix_since(learner_id, today - timedelta(days=GAP_DAYS - 1)))[0]
+            if new_week < self.config.min_new_per_week or (self.config.min_new_per_week and not new_lately):
                 return Choice(fresh=fresh, have=frozenset(have), new_today=new_today, new_limit=new_limit)
             return Choice(card=review, new_today=new_today, new_limit=new_limit)
         if review is not None:
