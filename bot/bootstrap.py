@@ -16,6 +16,8 @@ from bot.core.feedback import Feedback, FeedbackEngine
 from bot.core.feedback.llm import Explainer
 from bot.core.mock import Mocks
 from bot.core.inbound import Inbound
+from bot.core.plan.plan import StudyPlan
+from bot.core.plan.rules import PlanConfig, Planner
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
@@ -46,6 +48,7 @@ class App:
     accounts: Accounts
     feedback: Feedback
     mocks: Mocks
+    plan: StudyPlan
 
 
 def build_feedback(settings: Settings, bank: Bank) -> tuple[Feedback, Explainer | None]:
@@ -81,6 +84,13 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
         ),
         feedback=feedback,
         explainer=explainer,
+        planner=Planner(
+            PlanConfig(
+                new_per_day=settings.daily_new_cap, max_reviews_per_day=settings.daily_review_cap,
+                min_new_per_week=settings.plan_min_new_per_week, desired_retention=settings.desired_retention,
+                fuzz=settings.fsrs_fuzz,
+            )
+        ),  # fmt: skip
     )
     custom = CustomQuestionService(practice.store, practice.clock, IsolatedParser())
     accounts = Accounts(practice)
@@ -88,5 +98,5 @@ def build(settings: Settings, *, bank: Bank | None = None, engine: AsyncEngine |
     return App(
         settings=settings, engine=engine, bank=bank, practice=practice, buttons=Buttons(practice, accounts, mocks),
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
-        progress=Progress(practice), accounts=accounts, feedback=feedback, mocks=mocks,
+        progress=Progress(practice), accounts=accounts, feedback=feedback, mocks=mocks, plan=StudyPlan(practice),
     )  # fmt: skip

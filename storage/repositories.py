@@ -20,6 +20,7 @@ from storage.accounts import AccountQueries
 from storage.inbound import InboundEvents
 from storage.mocks import MockQueries
 from storage.models import Card, CustomQuestion, Learner, Review
+from storage.plan import PlanQueries
 from storage.progress import ProgressQueries
 from storage.pushes import PushTargets
 from storage.slack_installs import SlackInstalls
@@ -226,7 +227,8 @@ class CustomQuestions:
 
 
 class Repository(
-    CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries, SlackInstalls, MockQueries
+    CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries, SlackInstalls, MockQueries,
+    PlanQueries,
 ):
     """Queries on one connection, inside the caller's transaction."""
 
