@@ -275,9 +275,11 @@ async def test_snooze_skips_days_and_keeps_the_schedule(subs, pushes, fake, engi
     assert await rows(engine, Card) == cards_before  # paused, nothing else touched
     clock.set(at(2026, 3, 4, 8, 0))
     assert await drain(pushes) == ["sent"]
-    # It picks up by the study plan: one new question this week, under the breadth floor, so a new one
-    # comes before the card left ungraded (which is still there, due).
-    assert "New question" in fake.posted[0].reply.footer and qid(fake.posted[0].reply) != cards_before[0].question_id
+    # It picks up by the study plan: the question shown before and never graded is still a new one,
+    # and it comes before never-seen ones (the same card, not another).
+    footer = fake.posted[0].reply.footer
+    assert "New question" in footer and "seen before, not graded yet" in footer
+    assert qid(fake.posted[0].reply) == cards_before[0].question_id
 
 
 async def test_a_channel_gets_a_question_not_posted_there_for_60_days(subs, pushes, fake, bank, engine, clock):
