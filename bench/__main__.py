@@ -1,6 +1,7 @@
 """Benchmarks, printed as tables.
 
 `./dev bench [practice] [--learners N] [--cards N] [--samples N]`: the practice path.
+`./dev bench plan [--quick]`: the study plan simulated against baselines (bench/plan.py).
 `./dev bench pushes [--learners N] [--subscriptions N] [--samples N] [--rate R] [--workers N] [--postgres]`:
 daily push delivery through the loopback Discord, and the planning query.
 `./dev bench discord-load [--rates 100,200,300] [--seconds S]`: slash commands at fixed rates into one
@@ -14,13 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import discord_load, feedback, imports, practice_path, pushes
+from bench import discord_load, feedback, imports, plan, practice_path, pushes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument(
-        "which", nargs="?", default="practice", choices=["practice", "pushes", "discord-load", "feedback", "imports"]
+        "which", nargs="?", default="practice",
+        choices=["practice", "pushes", "discord-load", "feedback", "imports", "plan"],
     )
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)
@@ -31,6 +33,10 @@ def main() -> None:
     p.add_argument("--postgres", action="store_true", help="pushes: also on a throwaway PostgreSQL")
     p.add_argument("--rates", default="50,100,200,300,400", help="discord-load: commands per second, one step each")
     p.add_argument("--seconds", type=float, default=15.0, help="discord-load: how long each rate runs")
+    p.add_argument("--quick", action="store_true", help="plan: 3 learners, 45 days (a smoke run, not the table)")
+    p.add_argument("--sim-learners", type=int, default=4, help="plan: simulated learners per row")
+    p.add_argument("--days", type=int, default=90, help="plan: days simulated")
+    p.add_argument("--seed", type=int, default=15, help="plan: the simulated learners' seed")
     args = p.parse_args()
     if args.which == "discord-load":
         asyncio.run(discord_load.run([float(r) for r in args.rates.split(",")], args.seconds))
@@ -38,6 +44,9 @@ def main() -> None:
         feedback.run(args.samples)
     elif args.which == "imports":
         asyncio.run(imports.run())
+    elif args.which == "plan":
+        learners, days = (3, 45) if args.quick else (args.sim_learners, args.days)
+        asyncio.run(plan.run(learners, days, args.seed))
     elif args.which == "pushes":
         asyncio.run(pushes.run(args.learners, args.subscriptions, args.samples, args.rate, args.workers, args.postgres))
     else:

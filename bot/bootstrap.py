@@ -17,6 +17,8 @@ from bot.core.feedback import Feedback, FeedbackEngine
 from bot.core.feedback.llm import Explainer
 from bot.core.mock import Mocks
 from bot.core.inbound import Inbound
+from bot.core.plan.plan import StudyPlan
+from bot.core.plan.rules import PlanConfig, Planner
 from bot.core.practice import Practice, PracticeConfig
 from bot.core.progress import Progress
 from bot.core.scheduling import Scheduler
@@ -51,6 +53,7 @@ class App:
     mocks: Mocks
     metrics: Metrics
     health: Callable[[], Awaitable[str | None]]  # None when the database serves, else why not
+    plan: StudyPlan
 
 
 def build_feedback(settings: Settings, bank: Bank) -> tuple[Feedback, Explainer | None]:
@@ -91,6 +94,13 @@ def build(
         feedback=reader,
         explainer=explainer,
         observer=metrics,
+        planner=Planner(
+            PlanConfig(
+                new_per_day=settings.daily_new_cap, max_reviews_per_day=settings.daily_review_cap,
+                min_new_per_week=settings.plan_min_new_per_week, desired_retention=settings.desired_retention,
+                fuzz=settings.fsrs_fuzz,
+            )
+        ),  # fmt: skip
     )
     custom = CustomQuestionService(practice.store, practice.clock, IsolatedParser())
     accounts = Accounts(practice)
@@ -100,4 +110,5 @@ def build(
         custom=custom, subscriptions=Subscriptions(practice), inbound=Inbound(practice.store, practice.clock),
         progress=Progress(practice), accounts=accounts, feedback=reader, mocks=mocks, metrics=metrics,
         health=lambda: health.problem(engine, min_free_bytes=settings.health_min_free_mb * health.MIB),
+        plan=StudyPlan(practice),
     )  # fmt: skip

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     day_rollover_hour: int = Field(default=4, ge=0, le=23, alias="DAY_ROLLOVER_HOUR")
     desired_retention: float = Field(default=0.9, gt=0.5, lt=1.0, alias="DESIRED_RETENTION")
     daily_new_cap: int = Field(default=5, ge=0, le=100, alias="DAILY_NEW_CAP")
+    # Study plan (bot/core/plan): the default pace a learner can change, and per-learner FSRS fitting.
+    daily_review_cap: int = Field(default=100, ge=1, le=1000, alias="DAILY_REVIEW_CAP")
+    plan_min_new_per_week: int = Field(default=3, ge=0, le=100, alias="PLAN_MIN_NEW_PER_WEEK")  # even under a backlog
+    fit_min_reviews: int = Field(default=200, ge=8, le=100_000, alias="FIT_MIN_REVIEWS")  # measured: BENCHMARKS.md
+    refit_every: int = Field(default=100, ge=1, le=100_000, alias="REFIT_EVERY")  # new reviews before a refit
+    refit_poll_seconds: float = Field(default=300.0, gt=0, le=86_400, alias="REFIT_POLL_SECONDS")
     fsrs_fuzz: bool = Field(default=True, alias="FSRS_FUZZ")
     bank_dir: Path | None = Field(default=None, alias="BANK_DIR")  # default: the shipped bank
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")

@@ -22,6 +22,7 @@ from storage.models import (
     Mock,
     PushTarget,
     Review,
+    StudyPlan,
     slack_installations,
 )
 
@@ -29,6 +30,7 @@ L, C, R, Q = Learner.__table__, Card.__table__, Review.__table__, CustomQuestion
 T, D, M = PushTarget.__table__, Delivery.__table__, Mock.__table__
 LC, LG = LinkCode.__table__, LinkGuess.__table__
 SI = slack_installations
+SP = StudyPlan.__table__  # deleted with its learner (ON DELETE CASCADE), as are refit claims
 
 
 @dataclass(frozen=True)
@@ -172,9 +174,13 @@ class AccountQueries:
             T.c.kind, T.c.platform, T.c.tenant, T.c.local_time, T.c.timezone, T.c.categories, T.c.active,
             T.c.paused_until, T.c.updated_at,
         ).where(T.c.learner_id == learner_id).order_by(T.c.id)  # fmt: skip
+        plan = select(
+            SP.c.goal_date, SP.c.goal_set_on, SP.c.goal_categories, SP.c.goal_level, SP.c.new_per_day, SP.c.max_reviews_per_day,
+            SP.c.fsrs_parameters, SP.c.fsrs_version, SP.c.fitted_reviews, SP.c.fitted_at,
+        ).where(SP.c.learner_id == learner_id)  # fmt: skip
         queries = {
             "learner": learner, "identities": identities, "cards": cards, "reviews": reviews,
-            "subscriptions": subscriptions,
+            "subscriptions": subscriptions, "study_plan": plan,
         }  # fmt: skip
         rows = {name: [dict(row._mapping) for row in await self._conn.execute(q)] for name, q in queries.items()}
         rows["mock_interviews"] = await self.export_mocks(learner_id)  # type: ignore[attr-defined]

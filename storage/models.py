@@ -139,6 +139,41 @@ class Review(Base):
     before_last_review: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
+class StudyPlan(Base):
+    """A learner's goal, pace and fitted FSRS parameters; no row: the defaults."""
+
+    __tablename__ = "study_plans"
+
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    goal_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # a local study day
+    goal_set_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the study day the goal was set
+    goal_categories: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: all
+    goal_level: Mapped[str | None] = mapped_column(String(16), nullable=True)  # up to this level; None: all
+    new_per_day: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # None: Settings' default
+    max_reviews_per_day: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)  # None: FSRS defaults
+    fsrs_version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every fit
+    fitted_reviews: Mapped[int] = mapped_column(Integer, default=0)  # reviews the current fit saw
+    fitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FitClaim(Base):
+    """The claim on one learner's refit for one (UTC) day, held with a lease like a push delivery."""
+
+    __tablename__ = "fit_claims"
+    __table_args__ = (UniqueConstraint("learner_id", "local_date", name="uq_fit_claim_learner_day"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # claimed | done | failed
+    worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class CustomQuestion(Base):
     """A question a server or workspace imported; visible only to that tenant."""
 

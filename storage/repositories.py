@@ -22,6 +22,7 @@ from storage.health import unavailable
 from storage.inbound import InboundEvents
 from storage.mocks import MockQueries
 from storage.models import Card, CustomQuestion, Learner, Review
+from storage.plan import PlanQueries
 from storage.progress import ProgressQueries
 from storage.pushes import PushTargets
 from storage.slack_installs import SlackInstalls
@@ -228,7 +229,8 @@ class CustomQuestions:
 
 
 class Repository(
-    CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries, SlackInstalls, MockQueries
+    CustomQuestions, PushTargets, InboundEvents, ProgressQueries, AccountQueries, SlackInstalls, MockQueries,
+    PlanQueries,
 ):
     """Queries on one connection, inside the caller's transaction."""
 

@@ -58,6 +58,8 @@ ANY = ("a", "any")
 REVIEWS = ("r", "review", "reviews", "due")
 LEVEL = ("v", "level")
 STATS = ("s", "stats")
+GOAL = ("g", "goal")
+PACE = ("p", "pace")
 CHART = ("c", "chart")
 EXPORT = ("e", "export")
 LINK = ("l", "link")
@@ -69,7 +71,7 @@ MENU_BACK = ("m", "menu")
 SKIP = ("k", "skip")
 UNDO = ("u", "undo")
 YES, NO = ("y", "yes"), ("n", "no")
-MENU_KEYS = "1-4, a, r, v, i, s, c, e, l, o, f, h, q"
+MENU_KEYS = "1-4, a, r, v, i, s, c, g, p, e, l, o, f, h, q"
 MOCK = ("i", "mock", "interview")
 STYLE = {"question": "cyan", "reveal": "green", "graded": "magenta", "info": "blue", "error": "red"}
 KEY_POINTS = "Key points"
@@ -241,6 +243,10 @@ class ConsoleApp:
                 self._choose_level()
             elif choice in STATS:
                 self._stats()
+            elif choice in GOAL:
+                self._goal()
+            elif choice in PACE:
+                self._pace()
             elif choice in CHART:
                 self._guarded(lambda: self.app.progress.chart(self.who))
             elif choice in EXPORT:
@@ -270,6 +276,7 @@ class ConsoleApp:
             "  [bold]a[/] any category", "  [bold]r[/] due reviews only",
             f"  [bold]v[/] level: {level}",
             "  [bold]s[/] stats", "  [bold]c[/] progress chart (saved as a PNG)",
+            "  [bold]g[/] goal: an interview date to prepare for", "  [bold]p[/] pace: new questions and reviews a day",
             "  [bold]e[/] export my data (saved as JSON)", "  [bold]l[/] link with Discord, Slack or another terminal user",
             "  [bold]i[/] mock interview (timed, with follow-ups and a report)",
             "  [bold]o[/] leaderboard opt-out", "  [bold]f[/] forget me (delete all my data)",
@@ -316,6 +323,28 @@ class ConsoleApp:
         if pick.isdigit() and 1 <= int(pick) <= len(reply.actions):
             key = reply.actions[int(pick) - 1].key
             self._session(lambda: self.app.buttons.press(self.who, key))
+
+    def _goal(self) -> None:
+        """Shows the goal; a date (or "off") then changes it, with optional categories and level."""
+        self._guarded(lambda: self.app.plan.goal(self.who))
+        day = self.ask("Interview date YYYY-MM-DD (off clears it), or Enter to keep it: ")
+        if not day:
+            return
+        categories = self.ask(f"Categories, comma-separated ({', '.join(CATEGORIES)}), or Enter for all: ")
+        level = self.ask("Up to level (junior, mid, senior, staff), or Enter for all: ").lower() or None
+        self._guarded(lambda: self.app.plan.set_goal(self.who, day, [categories] if categories else [], level))
+
+    def _pace(self) -> None:
+        self._guarded(lambda: self.app.plan.set_pace(self.who))
+        limits = []
+        for what in ("new questions", "reviews"):
+            typed = self.ask(f"At most how many {what} a day? (Enter keeps it): ")
+            if typed and not typed.isdigit():
+                self.out.print(f"'{escape(typed)}' is not a number; nothing changed.")
+                return
+            limits.append(int(typed) if typed else None)
+        if any(n is not None for n in limits):
+            self._guarded(lambda: self.app.plan.set_pace(self.who, *limits))
 
     def _link(self) -> None:
         code = self.ask("Enter the code from your other account, or press Enter to get a code for this one: ")

@@ -24,6 +24,9 @@ class ChartData:
     first_day: date  # a Monday: the heatmap's first column starts here and its last holds today
     reviews: Mapping[date, int]  # reviews per local day (days without reviews may be absent)
     forecast: tuple[int, ...]  # cards due per day from today on; overdue ones count today
+    readiness: tuple[tuple[str, float], ...] = ()  # (category, expected share answered well today)
+    readiness_total: float | None = None
+    readiness_forecast: float | None = None  # at the goal date, at the learner's pace
 
     @property
     def weeks(self) -> int:
@@ -41,7 +44,11 @@ def render_png(data: ChartData) -> bytes:
 
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
     canvas = FigureCanvasAgg(fig)
-    heat, bars = fig.subplots(2, 1, height_ratios=(1, 1.1))
+    if data.readiness:
+        heat, bars, ready = fig.subplots(3, 1, height_ratios=(1, 0.9, 0.7))
+        _readiness(ready, data)
+    else:
+        heat, bars = fig.subplots(2, 1, height_ratios=(1, 1.1))
     _heatmap(heat, data)
     _forecast(bars, data)
     out = io.BytesIO()
@@ -117,3 +124,20 @@ def _forecast(ax: Any, data: ChartData) -> None:
     ax.set_title(
         f"Questions due, next {len(data.forecast)} days: {sum(data.forecast)} (overdue ones count today)", loc="left"
     )
+
+
+def _readiness(ax: Any, data: ChartData) -> None:
+    """Interview readiness per category: the expected share of its questions answered well today."""
+    names = [slug.replace("_", " ").capitalize() for slug, _ in data.readiness]
+    levels = [level * 100 for _, level in data.readiness]
+    ax.barh(range(len(levels)), levels, color=GREEN, height=0.6)
+    ax.set_yticks(range(len(levels)), names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.xaxis.set_major_formatter("{x:.0f}%")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    title = f"Interview readiness today: {(data.readiness_total or 0):.0%}"
+    if data.readiness_forecast is not None:
+        title += f" · forecast at your goal date: {data.readiness_forecast:.0%}"
+    ax.set_title(title, loc="left")

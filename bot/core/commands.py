@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "import": "import",
     "remove": "remove",
     "mock": "mock", "interview": "mock",
+    "goal": "goal", "plan": "goal", "deadline": "goal",
+    "pace": "pace", "limits": "pace",
 }  # fmt: skip
 CATEGORY_WORDS: dict[str, str] = {
     "system_design": "system_design", "system-design": "system_design", "design": "system_design",
@@ -72,6 +74,9 @@ class Command:
     slug: str | None = None  # remove <id>
     subject: str | None = None  # export questions: the server's own questions, not the learner's data
     minutes: int | None = None  # a mock interview's length
+    goal_date: str | None = None  # goal: YYYY-MM-DD or "off"; None shows the goal
+    new_per_day: int | None = None  # pace
+    max_reviews: int | None = None  # pace
 
 
 @lru_cache(maxsize=1)
@@ -202,17 +207,54 @@ def _mock(name: str, words: list[str], lowered: list[str]) -> Command:
                    minutes=minutes)  # fmt: skip
 
 
+GOAL_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+def _goal(name: str, words: list[str], lowered: list[str]) -> Command:
+    """goal 2027-01-15 [categories] [level] · goal off · goal (shows it)."""
+    if any(w in ("off", "clear", "none") for w in lowered):
+        return Command(name, goal_date="off")
+    day = next((w for w in lowered if GOAL_DATE.match(w)), None)
+    if day is None and any(ch.isdigit() for w in lowered for ch in w):
+        raise InvalidInput("Write the goal date as YYYY-MM-DD, e.g. **goal 2027-01-15 databases senior**.")
+    categories, levels = _filters([w for w in lowered if w != day])
+    return Command(name, goal_date=day, categories=tuple(dict.fromkeys(categories)), level=levels[-1] if levels else None)
+
+
+def _pace(name: str, words: list[str], lowered: list[str]) -> Command:
+    """pace new 3 reviews 40 · pace 3 40 (new, then reviews) · pace (shows it)."""
+    numbers: dict[str, int] = {}
+    bare: list[int] = []
+    label = None
+    for word in lowered:
+        if word in ("new", "reviews", "review"):
+            label = "new" if word == "new" else "reviews"
+        elif word.isdigit():
+            if label is not None:
+                numbers[label] = int(word)
+            else:
+                bare.append(int(word))
+            label = None
+        elif word not in ("a", "per", "day", "questions", "max", "at", "most"):
+            raise InvalidInput("Try **pace new 3 reviews 40**: at most 3 new questions and 40 reviews a day.")
+    for slot, value in zip(("new", "reviews"), bare):
+        numbers.setdefault(slot, value)
+    return Command(name, new_per_day=numbers.get("new"), max_reviews=numbers.get("reviews"))
+
+
 _ARGUMENTS = {
     "question": _question, "review": _question, "subscribe": _subscribe, "snooze": _snooze,
     "timezone": _timezone, "leaderboard": _leaderboard, "link": _link, "export": _export,
-    "remove": _remove, "qotd": _qotd, "mock": _mock,
+    "remove": _remove, "qotd": _qotd, "mock": _mock, "goal": _goal, "pace": _pace,
 }  # fmt: skip
 
 HELP = (
     ("question [category] [level]", "a question: due reviews first, then something new"),
     ("review", "only what is due for review"),
     ("mock [category] [30|45|60] [level] · mock history", "a timed mock interview with follow-ups and a report"),
-    ("stats · chart", "your progress, as numbers or a picture"),
+    ("stats · chart", "your progress and interview readiness, as numbers or a picture"),
+    ("goal YYYY-MM-DD [categories] [level] · goal off", "an interview date: the plan spreads the questions over the days left"),
+    ("pace [new N] [reviews N]", "at most N new questions and N reviews a day (pace alone shows them)"),
     ("subscribe HH:MM [timezone] [categories]", "a question every day at your local time"),
     ("unsubscribe · snooze N", "stop daily questions, or pause them for N days (0 resumes)"),
     ("timezone NAME", "your study day's zone, e.g. Europe/Berlin"),

@@ -30,6 +30,8 @@ from bot.core.feedback import replies as feedback_replies
 from bot.core.feedback.llm import Explainer
 from bot.core.catalog import Catalog, View
 from bot.core.errors import InvalidInput, StaleAction, UnknownQuestion
+from bot.core.plan import replies as plan_replies
+from bot.core.plan.rules import PlanConfig, Planner, card_schedule
 from bot.core.ports import Clock, NoObserver, Observer
 from bot.core.replies import Reply
 from bot.core.scheduling import Rating, Schedule, Scheduler, local_day
@@ -80,11 +82,6 @@ def check_filters(category: str | None, level: str | None) -> None:
         raise InvalidInput(f"Unknown level '{level}'. Choose one of: {', '.join(LEVELS)}.")
 
 
-def card_schedule(card: CardRecord) -> Schedule:
-    """The FSRS state of a stored card."""
-    return Schedule(card.state, card.step, card.stability, card.difficulty, card.due, card.last_review)
-
-
 def grade_key(learner_id: int, question_id: str, version: int) -> str:
     """Names one grade of one card version: its idempotency key, and the seed of its fuzz (so the
     interval a grade button shows is the one that grade gives)."""
@@ -100,15 +97,19 @@ class Practice:
     def __init__(
         self, store: Store, catalog: Catalog, scheduler: Scheduler, clock: Clock, config: PracticeConfig,
         feedback: Feedback | None = None, explainer: Explainer | None = None, observer: Observer | None = None,
+        planner: Planner | None = None,
     ):  # fmt: skip
         self.store = store
         self.catalog = catalog
-        self.scheduler = scheduler
+        self.scheduler = scheduler  # FSRS defaults; a learner's own fit comes from the planner
         self.clock = clock
         self.config = config
         self.feedback = feedback  # reads written answers; None: the key points are shown unmarked
         self.explainer = explainer  # an optional language model's second opinion
         self.observer = observer or NoObserver()
+        self.planner = planner or Planner(PlanConfig(new_per_day=config.daily_new_cap,
+                                                     desired_retention=scheduler.desired_retention,
+                                                     fuzz=scheduler.fuzz))  # fmt: skip
 
     # helpers -----------------------------------------------------------------------------------
     async def learner(self, repo: Repository, who: LearnerRef) -> LearnerRecord:
@@ -143,7 +144,7 @@ class Practice:
     async def _scheduler(self, repo: Repository, learner_id: int) -> Scheduler:
         """The scheduler that grades this learner's cards. Grading and the intervals the grade buttons
         show both come from here, so a label always matches the grade."""
-        return self.scheduler
+        return await self.planner.learner_scheduler(repo, learner_id)
 
     async def _reveal(self, repo: Repository, learner: LearnerRecord, q: Question, version: int) -> Reply:
         """The key points with grade buttons at `version`, each showing the interval it gives (when
@@ -184,13 +185,16 @@ class Practice:
                 raise InvalidInput(f"There are no questions on the topic '{topic}' here.")
             learner = await self.learner(repo, who)
             today = self.today(learner)
-            served, cap_reached = await self._serve(repo, view, learner.id, today, fits, reviews_only=reviews_only)
+            served, limit = await self._serve(repo, view, learner.id, today, fits, reviews_only=reviews_only)
             if served is not None:
                 reply = replies.question_reply(served.question, served.version, status=served.status)
+            elif limit == "reviews":
+                limits = self.planner.limits(await repo.study_plan(learner.id))
+                reply = plan_replies.review_limit_reply(limits.max_reviews_per_day)
             else:
                 day = await agenda.load(repo, learner.id, today, self.config.daily_new_cap, lambda qid: fits(view.get(qid)))
                 reply = replies.nothing_due_reply(
-                    day.next_due, today, category=category, topic=topic, cap_reached=cap_reached,
+                    day.next_due, today, category=category, topic=topic, cap_reached=limit == "new",
                     reviews_only=reviews_only, ungraded=len(day.ungraded),
                 )  # fmt: skip
             return await self.tell_notice(repo, learner, reply)
@@ -198,47 +202,42 @@ class Practice:
     async def _serve(
         self, repo: Repository, view: View, learner_id: int, today: date, fits: Callable[[Question | None], bool],
         *, reviews_only: bool = False, fits_new: Callable[[Question | None], bool] | None = None,
-    ) -> tuple[Served | None, bool]:  # fmt: skip
-        """The most overdue fitting due card, else a new question fitting `fits_new` (default: `fits`)
-        within the daily cap: one seen before and not graded, else a fresh one; what was skipped
-        today only when nothing else is left. Also whether the cap is reached."""
-        cap = self.config.daily_new_cap
-        due = [c for c in await repo.due_cards(learner_id, today) if fits(view.get(c.question_id))]
-        if due and not agenda.skipped(due[0], today):
-            return await self._serve_card(repo, view, due[0], today), False
-        new_today = await repo.first_grades_on(learner_id, today)
-        cap_reached = new_today >= cap
-        offer_new = not reviews_only and not cap_reached
-        fits_new = fits_new or fits
-        ungraded = [c for c in await repo.ungraded_cards(learner_id, today) if fits_new(view.get(c.question_id))]
-        if offer_new:
-            if ungraded and not agenda.skipped(ungraded[0], today):
-                return await self._serve_card(repo, view, ungraded[0], today, new_today + 1), False
-            have = set(await repo.question_ids(learner_id))
-            fresh = [q for q in view.questions if q.id not in have and fits_new(q)]
-            if fresh:
-                q = self._spread_pick(fresh, have, learner_id, view)
-                new = Schedule.new(today)
-                card = await repo.add_card(learner_id, q.id, new.state, new.step, today)
-                return Served(q, card.version, replies.new_status(new_today + 1, cap, seen_before=False, skipped=False)), False
-        if due:  # nothing else is left: what was skipped today
-            return await self._serve_card(repo, view, due[0], today), False
-        if offer_new and ungraded:
-            return await self._serve_card(repo, view, ungraded[0], today, new_today + 1), False
-        return None, cap_reached
+    ) -> tuple[Served | None, str | None]:  # fmt: skip
+        """What the study plan says to serve (bot.core.plan.rules): a due card, lowest predicted recall
+        first; else a new question fitting `fits_new` (default: `fits`) within the day's limits, one
+        seen before and not graded first; what was skipped today only when nothing else is left. Also
+        whether a daily limit stopped it ("new" or "reviews")."""
+        choice = await self.planner.choose(
+            repo, view, learner_id, today, fits, fits_new or fits, reviews_only=reviews_only
+        )
+        if choice.card is not None:
+            card = choice.card
+            new_number = choice.new_today + 1 if card.last_review is None else None
+            return await self._serve_card(repo, view, card, today, new_number, choice.new_limit), None
+        if choice.fresh:
+            q = self._spread_pick(list(choice.fresh), set(choice.have), learner_id, view)
+            new = Schedule.new(today)
+            card = await repo.add_card(learner_id, q.id, new.state, new.step, today)
+            status = replies.new_status(choice.new_today + 1, choice.new_limit, seen_before=False, skipped=False)
+            return Served(q, card.version, status), None
+        return None, "reviews" if choice.review_cap_reached else "new" if choice.new_cap_reached else None
 
     async def _serve_card(
-        self, repo: Repository, view: View, card: CardRecord, today: date, new_number: int | None = None
-    ) -> Served:
-        """Serve an existing card: a due review, or (`new_number`) a new question seen before."""
+        self, repo: Repository, view: View, card: CardRecord, today: date, new_number: int | None = None,
+        new_limit: int | None = None,
+    ) -> Served:  # fmt: skip
+        """Serve an existing card: a due review (or, before a goal date, an early one), or
+        (`new_number` of `new_limit`) a new question seen before."""
         q = view.get(card.question_id)
         assert q is not None
         await repo.mark_shown(card.id, today)
         skipped = agenda.skipped(card, today)
-        if new_number is None:
-            status = replies.review_status((today - card.due).days, skipped=skipped)
+        if new_number is not None:
+            status = replies.new_status(new_number, new_limit or self.config.daily_new_cap, seen_before=True, skipped=skipped)
+        elif card.due > today:
+            status = "Review · before your goal date"
         else:
-            status = replies.new_status(new_number, self.config.daily_new_cap, seen_before=True, skipped=skipped)
+            status = replies.review_status((today - card.due).days, skipped=skipped)
         return Served(q, card.version, status)
 
     async def daily_question(

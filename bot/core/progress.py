@@ -17,7 +17,10 @@ from bot.core import agenda, charts, progress_replies
 from bot.core.feedback.replies import CALIBRATION_DAYS
 from bot.core.catalog import View
 from bot.core.errors import InvalidInput
+from bot.core.plan.plan import StudyPlan
+from bot.core.plan.rules import Readiness
 from bot.core.practice import LearnerRef, Practice, card_schedule
+from bot.core.scheduling import Scheduler
 from bot.core.replies import File, Reply
 from question_bank.schema import CATEGORIES
 from storage.progress import Calibration, GradeCount, IdentityName
@@ -121,6 +124,7 @@ class StatsSnapshot:
     new_today: int
     new_cap: int
     calibration: Calibration | None = None  # self-grades against written answers' suggested grades
+    readiness: Readiness | None = None  # over the learner's goal, else the whole bank (bot.core.plan)
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,9 @@ class Progress:
             recent = await repo.reviews_per_day(learner.id, first_recent)
             practised = await repo.review_days(learner.id)
             calibration = await repo.calibration(learner.id, today - timedelta(days=CALIBRATION_DAYS - 1))
-        by_category, by_topic = self._mastery(cards, grades, view, today)
+            plan = await repo.study_plan(learner.id)
+            ready = await StudyPlan(p).readiness_in(repo, view, learner, today)
+        by_category, by_topic = self._mastery(cards, grades, view, today, p.planner.scheduler(plan))
         return StatsSnapshot(
             today=today,
             due_today=len(day.due),
@@ -187,12 +193,13 @@ class Progress:
             categories=tuple((c, by_category.get(c)) for c in CATEGORIES),
             topics=tuple(by_topic),
             new_today=day.new_today,
-            new_cap=p.config.daily_new_cap,
+            new_cap=p.planner.limits(plan).new_per_day,
             calibration=calibration,
+            readiness=ready,
         )
 
     def _mastery(
-        self, cards: list[CardRecord], grades: dict[str, GradeCount], view: View, today: date
+        self, cards: list[CardRecord], grades: dict[str, GradeCount], view: View, today: date, scheduler: Scheduler
     ) -> tuple[dict[str, Mastery], list[Mastery]]:
         """Mastery per category, and per topic weakest first, over the cards graded at least once
         (a card shown but never graded has nothing to recall yet)."""
@@ -208,7 +215,7 @@ class Progress:
                 evidence.grades += counted.grades
                 evidence.solid += counted.solid
                 if card.reps >= 2:  # reviewed past its first grade
-                    evidence.levels.append(self.practice.scheduler.retrievability(card_schedule(card), today))
+                    evidence.levels.append(scheduler.retrievability(card_schedule(card), today))
         categories = {name: e.mastery(name) for name, e in by_category.items()}
         return categories, weakest_first(e.mastery(name) for name, e in by_topic.items())
 
@@ -222,12 +229,17 @@ class Progress:
             first_day = today - timedelta(days=today.weekday(), weeks=HEATMAP_WEEKS - 1)  # a Monday
             reviews = await repo.reviews_per_day(learner.id, first_day)
             day = await agenda.load(repo, learner.id, today, p.config.daily_new_cap, view.has)
+            ready = await StudyPlan(p).readiness_in(repo, view, learner, today)
         forecast = [0] * FORECAST_DAYS
         forecast[0] = len(day.due)  # overdue counts as due today
         for due in day.upcoming:
             if (due - today).days < FORECAST_DAYS:
                 forecast[(due - today).days] += 1
-        data = charts.ChartData(today=today, first_day=first_day, reviews=reviews, forecast=tuple(forecast))
+        data = charts.ChartData(
+            today=today, first_day=first_day, reviews=reviews, forecast=tuple(forecast),
+            readiness=tuple((c, level) for c, level, _ in ready.categories), readiness_total=ready.today,
+            readiness_forecast=ready.forecast,
+        )  # fmt: skip
         png = await asyncio.to_thread(charts.render_png, data)  # CPU-bound: keep the event loop free
         return progress_replies.chart_reply(data, File("progress.png", png, progress_replies.chart_description(), title="your chart"))
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.actions import ActionKey
 from bot.core.feedback.replies import CALIBRATION_DAYS, CALIBRATION_FIELD, calibration_line
+from bot.core.plan import replies as plan_replies
 from bot.core.replies import Action, Field, File, Reply, category_name, plural, when
 from question_bank.loader import topic_name
 
@@ -77,6 +78,8 @@ def stats_reply(s: StatsSnapshot) -> Reply:
             inline=False,
         ),
     ]
+    if s.readiness is not None:
+        fields.extend(plan_replies.readiness_fields(s.readiness))
     if s.topics:
         listed = [_mastery_line(topic_name(m.name), m) for m in s.topics[:TOPICS_LISTED]]
         if len(s.topics) > TOPICS_LISTED:
@@ -105,13 +108,13 @@ def stats_reply(s: StatsSnapshot) -> Reply:
         fields=tuple(fields),
         actions=actions,
         footer="Mastery: the chance you would recall a question today (FSRS), averaged over questions "
-        "reviewed at least twice; weakest: fewest solid grades",
+        "reviewed at least twice; weakest: fewest solid grades · " + plan_replies.readiness_footer(),
         kind="info",
     )
 
 
 def chart_description() -> str:
-    return "Reviews per day over the last 12 weeks, and questions due over the next 30 days"
+    return "Reviews per day over the last 12 weeks, questions due over the next 30 days, and readiness per category"
 
 
 def chart_reply(data: ChartData, png: File) -> Reply:
@@ -120,6 +123,11 @@ def chart_reply(data: ChartData, png: File) -> Reply:
         f"Last {data.weeks} weeks: **{reviews}** reviews on **{days}** days.\n"
         f"Next {len(data.forecast)} days: **{sum(data.forecast)}** questions due."
     )
+    if data.readiness_total is not None:
+        body += f"\nInterview readiness today: **{_percent(data.readiness_total)}**"
+        if data.readiness_forecast is not None:
+            body += f", forecast at your goal date: **{_percent(data.readiness_forecast)}**"
+        body += "."
     return Reply(title="Your progress chart", body=body, files=(png,), kind="info")
 
 

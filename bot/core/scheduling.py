@@ -14,6 +14,7 @@ interval that grade then gives. The spread is fsrs's own (its FUZZ_RANGES, same 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import IntEnum
@@ -81,10 +82,19 @@ def fuzz_range(interval_days: int, maximum_interval: int) -> tuple[int, int]:
 
 
 class Scheduler:
-    def __init__(self, desired_retention: float = 0.9, fuzz: bool = True, maximum_interval: int = 36500):
+    def __init__(
+        self,
+        desired_retention: float = 0.9,
+        fuzz: bool = True,
+        maximum_interval: int = 36500,
+        parameters: Sequence[float] | None = None,  # a learner's fitted FSRS-6 weights; None: the defaults
+    ):
+        self.desired_retention = desired_retention
         self.fuzz = fuzz
         self.maximum_interval = maximum_interval
+        self.parameters = tuple(parameters) if parameters is not None else tuple(fsrs.scheduler.DEFAULT_PARAMETERS)
         self._fsrs = fsrs.Scheduler(
+            parameters=self.parameters,
             desired_retention=desired_retention,
             learning_steps=(),
             relearning_steps=(),

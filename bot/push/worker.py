@@ -22,6 +22,7 @@ import discord
 
 from bot.adapters.slack.installs import bot_token_lookup, multi_workspace
 from bot.core.mock import Mocks
+from bot.core.plan.plan import RefitConfig, Refits
 from bot.core.ports import CredentialsRefused
 from bot.core.pushes import Claim, PushConfig, Pushes
 from bot.ops.http import serving
@@ -43,10 +44,13 @@ MOCK_POLL_S = 5.0  # look for mocks started since at least this often (nudges ar
 class PushWorker:
     def __init__(
         self, pushes: Pushes, *, batch: int = 50, concurrency: int = 8, poll_s: float = 30.0,
-        metrics: Metrics | None = None,
+        metrics: Metrics | None = None, refits: Refits | None = None, refit_poll_s: float = 300.0,
     ):  # fmt: skip
         self.pushes = pushes
         self.metrics = metrics or Metrics()
+        self.refits = refits  # learners' FSRS refits, done while no push is due
+        self.refit_poll_s = refit_poll_s
+        self._next_refit = 0.0  # loop time of the next look for learners due a refit
         self.batch = batch
         self.concurrency = concurrency
         self.poll_s = poll_s
@@ -83,6 +87,7 @@ class PushWorker:
                 if claims:
                     continue
                 await self._queue.join()  # nothing else is due: let the claimed pushes finish
+                await self._refit_when_due(force=once)
                 if once:
                     break
                 await self._sleep_until_due(stop)
@@ -120,6 +125,22 @@ class PushWorker:
                 self.counts["error"] += 1
             finally:
                 self._queue.task_done()
+
+    async def _refit_when_due(self, *, force: bool = False) -> None:
+        """Refit the learners due for one, at most every refit_poll_s (each refit is claimed with a
+        lease, so several workers never refit the same learner). A failure waits for the next look."""
+        loop = asyncio.get_running_loop()
+        if self.refits is None or (not force and loop.time() < self._next_refit):
+            return
+        self._next_refit = loop.time() + self.refit_poll_s
+        try:
+            counts = await self.refits.run_due()
+        except Exception:  # e.g. the database went away: pushes go on, the next look tries again
+            log.exception("push worker %s: refits failed", self.pushes.config.worker_id)
+            return
+        if counts:
+            log.info("push worker %s refits: %s", self.pushes.config.worker_id, dict(counts))
+            self.counts.update({f"refit {k}": v for k, v in counts.items()})
 
     async def _sleep_until_due(self, stop: asyncio.Event) -> None:
         if self.counts:
@@ -204,7 +225,14 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
     lease = timedelta(seconds=settings.push_lease_seconds)
     config = PushConfig(worker_id=worker_id, rollover_hour=settings.day_rollover_hour, lease=lease)
     pushes = Pushes(app.practice, messengers, config)
-    worker = PushWorker(pushes, batch=settings.push_batch, poll_s=settings.push_poll_seconds, metrics=app.metrics)
+    refits = Refits(
+        app.practice,
+        RefitConfig(worker_id=worker_id, min_reviews=settings.fit_min_reviews, refit_every=settings.refit_every),
+    )
+    worker = PushWorker(
+        pushes, batch=settings.push_batch, poll_s=settings.push_poll_seconds, metrics=app.metrics, refits=refits,
+        refit_poll_s=settings.refit_poll_seconds,
+    )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

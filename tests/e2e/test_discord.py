@@ -427,8 +427,8 @@ async def test_server_commands_are_refused_in_direct_messages(running, app):
 
 
 COMMANDS = [
-    "bank", "chart", "export-my-data", "forget-me", "leaderboard", "link", "mock", "privacy", "qotd", "question", "review",
-    "snooze", "stats", "subscribe", "timezone", "unsubscribe",
+    "bank", "chart", "export-my-data", "forget-me", "goal", "leaderboard", "link", "mock", "pace", "privacy", "qotd",
+    "question", "review", "snooze", "stats", "subscribe", "timezone", "unsubscribe",
 ]  # fmt: skip
 
 

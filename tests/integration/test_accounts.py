@@ -259,8 +259,10 @@ async def test_export_holds_everything_about_the_learner(app, engine, clock):
     assert file.filename == "my-data.json"
     data = json.loads(file.data)
     assert set(data) == {
-        "format", "exported_at", "learner", "identities", "cards", "reviews", "subscriptions", "mock_interviews"
-    }
+        "format", "exported_at", "learner", "identities", "cards", "reviews", "subscriptions", "study_plan",
+        "mock_interviews",
+    }  # fmt: skip
+    assert data["study_plan"] == []  # no goal, pace or fit of their own
     assert [(i["platform"], i["platform_user_id"]) for i in data["identities"]] == [
         ("discord", "100"),
         ("slack", "U100"),

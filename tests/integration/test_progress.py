@@ -82,6 +82,9 @@ TODAY_NOON = "2026-04-08 12:00"  # Wed 8 April; bh-a is shown (not graded) just 
 #   Databases 18 (12); indexing (A, B) 10 (7); transactions 8 (5); caching 1 (1); http 1 (0).
 # - Weakest topics by (solid + 1) / (grades + 2): http 1/3, transactions 6/10, then indexing 8/12
 #   and caching 2/3, equal: more grades first, so indexing before caching.
+# - Readiness over the whole bank (8 questions; unseen, and shown but never graded, count 0):
+#   system design (S 0.8340, sd-b 0) = 42%; databases (A 1, B 0.9095, C 1, db-d 0) = 73%;
+#   behavioral (bh-a shown, not graded) 0%; backend (E) 66%; all: 4.4030 / 8 = 55%, 6 of 8 seen.
 EXPECTED_FIELDS = {
     "Due today": "3",
     "Seen, not graded": "1",
@@ -101,6 +104,10 @@ EXPECTED_FIELDS = {
         "• Transactions: 100% (1 question, 5 of 8 grades solid)\n"
         "• Indexes: 100% (2 questions, 7 of 10 grades solid)\n"
         "• Caching: too early to tell (1 question, 1 of 1 grade solid)"
+    ),
+    "Interview readiness": "**55%** of the whole bank (6 of 8 questions seen)",
+    "Readiness by category": (
+        "• System design: 42% of 2\n• Databases: 73% of 4\n• Behavioral: 0% of 1\n• Backend fundamentals: 66% of 1"
     ),
 }
 EXPECTED_BODY = (
@@ -145,7 +152,10 @@ async def test_the_day_after_without_practice_the_streak_waits_for_today(history
 
 async def test_chart_is_a_png_of_the_right_size_with_the_right_totals(history_app):
     reply = await history_app.progress.chart(ANA)
-    assert reply.body == "Last 12 weeks: **20** reviews on **16** days.\nNext 30 days: **5** questions due."
+    assert reply.body == (
+        "Last 12 weeks: **20** reviews on **16** days.\nNext 30 days: **5** questions due.\n"
+        "Interview readiness today: **55%**."  # as in the stats (no goal: the whole bank)
+    )
     (png,) = reply.files
     assert png.filename == "progress.png" and png.data.startswith(b"\x89PNG\r\n\x1a\n")
     pixels = imread(io.BytesIO(png.data), format="png")

@@ -105,6 +105,11 @@ async def test_the_most_overdue_card_comes_before_a_new_question(subs, pushes, f
     revealed = await practice.reveal(ANNA, key(first, "reveal"))
     await practice.grade(ANNA, key(revealed, "grade", 1))
     await subs.subscribe(ANNA, "08:00", "UTC", ["system_design"])  # its categories choose new questions only
+    clock.set(at(2026, 3, 18, 7, 0))  # three new questions this week: the plan's breadth floor is met
+    for _ in range(3):
+        new = await practice.next_question(ANNA)
+        assert new.footer.startswith("New question")
+        await practice.grade(ANNA, key(await practice.reveal(ANNA, key(new, "reveal")), "grade", 4))
     clock.set(at(2026, 3, 20, 8, 0))
     await drain(pushes)
     pushed = fake.posted[-1].reply
@@ -270,7 +275,11 @@ async def test_snooze_skips_days_and_keeps_the_schedule(subs, pushes, fake, engi
     assert await rows(engine, Card) == cards_before  # paused, nothing else touched
     clock.set(at(2026, 3, 4, 8, 0))
     assert await drain(pushes) == ["sent"]
-    assert qid(fake.posted[0].reply) == cards_before[0].question_id  # it picks up where the learner was
+    # It picks up by the study plan: the question shown before and never graded is still a new one,
+    # and it comes before never-seen ones (the same card, not another).
+    footer = fake.posted[0].reply.footer
+    assert "New question" in footer and "seen before, not graded yet" in footer
+    assert qid(fake.posted[0].reply) == cards_before[0].question_id
 
 
 async def test_a_channel_gets_a_question_not_posted_there_for_60_days(subs, pushes, fake, bank, engine, clock):

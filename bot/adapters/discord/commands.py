@@ -134,6 +134,43 @@ class Practice(commands.Cog):
         return zone_choices(self.app, current)
 
 
+class Plan(commands.Cog):
+    """The study plan: an interview date to prepare for, and the learner's daily pace."""
+
+    def __init__(self, app: App):
+        self.app = app
+
+    @app_commands.command(description="Prepare for an interview date: the plan spreads the questions over the days left.")
+    @app_commands.describe(
+        date="The interview date, YYYY-MM-DD (\"off\" clears the goal; leave empty to see it)",
+        categories="Only these categories, comma-separated (default: all)",
+        level="Up to this level (default: all)",
+    )
+    @app_commands.choices(level=LEVEL_CHOICES)
+    async def goal(
+        self, interaction: discord.Interaction, date: str | None = None, categories: str | None = None,
+        level: str | None = None,
+    ) -> None:  # fmt: skip
+        who, where = learner(interaction), tenant(interaction)
+        if date is None:
+            await respond(interaction, self.app.plan.goal(who, where))
+            return
+        chosen = [categories] if categories else []
+        await respond(interaction, self.app.plan.set_goal(who, date, chosen, level, where))
+
+    @goal.autocomplete("categories")
+    async def _goal_categories(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        return category_list_choices(current)
+
+    @app_commands.command(description="Your daily limits: new questions and reviews a day (empty: show them).")
+    @app_commands.describe(new="At most this many new questions a day", reviews="At most this many reviews a day")
+    async def pace(
+        self, interaction: discord.Interaction, new: app_commands.Range[int, 0, 100] | None = None,
+        reviews: app_commands.Range[int, 1, 1000] | None = None,
+    ) -> None:  # fmt: skip
+        await respond(interaction, self.app.plan.set_pace(learner(interaction), new, reviews))
+
+
 class DailyQuestion(commands.Cog):
     def __init__(self, app: App):
         self.app = app
@@ -377,4 +414,4 @@ class MockInterview(commands.Cog):
 
 
 def cogs(app: App) -> list[commands.Cog]:
-    return [Practice(app), DailyQuestion(app), Server(app), Account(app), MockInterview(app)]
+    return [Practice(app), Plan(app), DailyQuestion(app), Server(app), Account(app), MockInterview(app)]

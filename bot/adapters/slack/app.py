@@ -83,6 +83,7 @@ class Core(Protocol):
     inbound: Any
     metrics: Any
     health: Any
+    plan: Any
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,12 @@ class SlackBot:
                 return await core.progress.stats(who, tenant)
             case "chart":
                 return await core.progress.chart(who, tenant)
+            case "goal" if cmd.goal_date is None:
+                return await core.plan.goal(who, tenant)
+            case "goal":
+                return await core.plan.set_goal(who, cmd.goal_date, cmd.categories, cmd.level, tenant)
+            case "pace":
+                return await core.plan.set_pace(who, cmd.new_per_day, cmd.max_reviews)
             case "subscribe":
                 dm = req.to.channel if req.to.in_dm else None
                 return await core.subscriptions.subscribe(
