@@ -143,27 +143,32 @@ class Planner:
 
         due = [c for c in await repo.due_cards(learner_id, today) if fits(view.get(c.question_id))]
         # Lowest predicted recall first; what the learner skipped today only when nothing else is left.
-        due.sort(key=lambda c: (skipped(c, today), scheduler.retrievability(card_schedule(c), today), c.due, c.id))
+        due.sort(key=lambda c: (skipped(c, today), elapsed_share(c, today), c.due, c.id))
         review_cap = reviews_today >= limits.max_reviews_per_day
         review = due[0] if due and not review_cap and not skipped(due[0], today) else None
+        new_limit = limits.new_per_day
+        if reviews_only:
+            if review is None and due and not review_cap:
+                review = due[0]  # skipped today, and nothing else is asked for
+            return Choice(card=review, new_today=new_today, new_limit=new_limit,
+                          review_cap_reached=review is None and review_cap and bool(due))  # fmt: skip
 
-        new_limit, fresh, have = limits.new_per_day, (), set()
-        ungraded: list[CardRecord] = []
-        if not reviews_only:
-            # Seen before and not graded (walked away from, or a refused answer): before unseen ones.
-            ungraded = [c for c in await repo.ungraded_cards(learner_id, today) if fits_new(view.get(c.question_id))]
+        # Seen before and never graded (walked away from, or a refused answer): before unseen ones.
+        ungraded = [c for c in await repo.ungraded_cards(learner_id, today) if fits_new(view.get(c.question_id))]
         waiting = [c for c in ungraded if not skipped(c, today)]
 
-        def new(questions: tuple[Question, ...]) -> Choice:
+        def new(questions: Sequence[Question], have: set[str]) -> Choice:
             if waiting:
                 return Choice(card=waiting[0], new_today=new_today, new_limit=new_limit)
-            return Choice(fresh=questions, have=frozenset(have), new_today=new_today, new_limit=new_limit)
+            return Choice(fresh=tuple(questions), have=frozenset(have), new_today=new_today, new_limit=new_limit)
 
-        if not reviews_only:
+        have: set[str] | None = None
+        candidates: list[Question] = []
+        if goal is not None:  # the goal needs the unseen target now; otherwise they are read only for a new one
             have = set(await repo.question_ids(learner_id))
             unseen = [q for q in view.questions if q.id not in have and fits_new(q)]
-            target = [q for q in unseen if goal.includes(q)] if goal is not None else []
-            if goal is not None and not target and goal_days(goal, today)[1] == 0 and not review_cap:
+            target = [q for q in unseen if goal.includes(q)]
+            if not target and goal_days(goal, today)[1] == 0 and not review_cap:
                 # Consolidation: every target question seen; review the one a review helps most by the date.
                 held = [
                     c for c in await repo.cards(learner_id)
@@ -174,34 +179,50 @@ class Planner:
                     best = max(held, key=lambda c: (goal_gain(scheduler, c, today, goal.day), -c.id))
                     return Choice(card=best, new_today=new_today, new_limit=new_limit)
             if target:
-                assert goal is not None
                 needed = needed_per_day(len(target) + new_today, goal, today)
                 if not limits.own_new:
                     new_limit = max(new_limit, needed)
                 if new_today < min(needed, new_limit):  # the goal's share of today comes first
-                    return new(tuple(target))
-            fresh = tuple(target or unseen)
+                    return new(target, have)
+            candidates = target or unseen
         new_cap = new_today >= new_limit
-        can_new = bool(fresh or waiting) and not new_cap
-        if review is not None and can_new:
-            new_week, _ = await repo.mix_since(learner_id, today - timedelta(days=MIX_WINDOW_DAYS - 1))
-            new_lately = new_week and (await repo.mix_since(learner_id, today - timedelta(days=GAP_DAYS - 1)))[0]
-            if new_week < self.config.min_new_per_week or (self.config.min_new_per_week and not new_lately):
-                return new(fresh)
+        if review is not None and (new_cap or not await self._breadth_wants_new(repo, learner_id, today)):
             return Choice(card=review, new_today=new_today, new_limit=new_limit)
+        if not new_cap:
+            if have is None:
+                have = set(await repo.question_ids(learner_id))
+                candidates = [q for q in view.questions if q.id not in have and fits_new(q)]
+            if candidates or waiting:
+                return new(candidates, have)
         if review is not None:
             return Choice(card=review, new_today=new_today, new_limit=new_limit)
-        if can_new:
-            return new(fresh)
         # Nothing else is left: what was skipped today comes back.
         if due and not review_cap:
             return Choice(card=due[0], new_today=new_today, new_limit=new_limit)
         if ungraded and not new_cap:
             return Choice(card=ungraded[0], new_today=new_today, new_limit=new_limit)
         return Choice(
-            new_today=new_today, new_limit=new_limit, new_cap_reached=new_cap and not reviews_only,
-            review_cap_reached=review_cap and bool(due),
-        )  # fmt: skip
+            new_today=new_today, new_limit=new_limit, new_cap_reached=new_cap, review_cap_reached=review_cap and bool(due)
+        )
+
+    async def _breadth_wants_new(self, repo: Repository, learner_id: int, today: date) -> bool:
+        """Under a backlog, a new question first: fewer than the weekly floor in 7 days, or none in 3."""
+        floor = self.config.min_new_per_week
+        if not floor:
+            return False
+        new_week, _ = await repo.mix_since(learner_id, today - timedelta(days=MIX_WINDOW_DAYS - 1))
+        if new_week < floor:
+            return True
+        new_lately, _ = await repo.mix_since(learner_id, today - timedelta(days=GAP_DAYS - 1))
+        return new_lately == 0
+
+
+def elapsed_share(card: CardRecord, today: date) -> float:
+    """Sorts a learner's cards by predicted recall, lowest first, without computing it: recall falls
+    with elapsed days over stability (one forgetting curve per learner); never graded comes first."""
+    if card.last_review is None or not card.stability:
+        return -math.inf
+    return -max(0, (today - card.last_review).days) / card.stability
 
 
 @lru_cache(maxsize=256)
