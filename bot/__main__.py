@@ -161,8 +161,10 @@ async def _upgrade(url: str) -> tuple[str | None, str | None]:
 
     engine = create_engine(url)
     try:
-        await open_database(engine, migrate=False)  # unreachable or unusable: one line, exit 2
-        before = await current_revision(engine)
+        try:
+            before = await current_revision(engine)
+        except Exception:  # noqa: BLE001 - unreachable or unusable: open_database says so in one line
+            before = None
         await open_database(engine, migrate=True)
         return before, await current_revision(engine)
     finally:

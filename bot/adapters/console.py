@@ -75,6 +75,12 @@ MENU_KEYS = "1-4, a, r, v, i, s, c, g, p, e, l, o, f, h, q"
 MOCK = ("i", "mock", "interview")
 STYLE = {"question": "cyan", "reveal": "green", "graded": "magenta", "info": "blue", "error": "red"}
 KEY_POINTS = "Key points"
+COVERED, MISSED = "✅ ", "Not in your answer"  # the written-answer feedback's marks on the key points
+
+
+def _is_key_point_field(name: str) -> bool:
+    """The key points, plain or marked covered / missed by the feedback: shown last, by the grade prompt."""
+    return name == KEY_POINTS or name.startswith((COVERED, MISSED))
 
 
 class Quit(Exception):
@@ -527,10 +533,11 @@ class ConsoleApp:
     def _show_reveal(self, reveal: Reply, answer: str) -> None:
         """Outline, follow-ups and pitfalls first; then the learner's answer and the key points last,
         so both are on screen (24 lines are enough) when the grade prompt appears."""
-        key_points = next((f for f in reveal.fields if f.name == KEY_POINTS), None)
-        rest = tuple(f for f in reveal.fields if f is not key_points)
+        marked = [f for f in reveal.fields if _is_key_point_field(f.name)]
+        rest = tuple(f for f in reveal.fields if not _is_key_point_field(f.name))
         self.out.print(render(replace(reveal, title="More on this question", body="", fields=rest)))
-        points = f"{reveal.body}\n\n{key_points.value}" if key_points else reveal.body
+        lines = [f.value if not f.name.startswith(COVERED) else f"{f.name}: {f.value}" for f in marked]
+        points = "\n\n".join([reveal.body, "\n".join(lines)]) if lines else reveal.body
         last = render(replace(reveal, body=points, fields=(), footer=""))
         if answer:
             room = self.out.height - len(self.out.render_lines(last, pad=False)) - 4

@@ -81,10 +81,10 @@ def test_db_and_database_url_choose_the_database(tmp_path):
 @pytest.mark.parametrize(
     ("db", "says"),
     [
-        ("postgresql+asyncpg://ada:hunter2@127.0.0.1:1/practice", "Cannot use the database postgresql+asyncpg://ada:***@127.0.0.1:1/practice: "),
-        ("/proc/no-such-folder/practice.db", "Cannot use the database /proc/no-such-folder/practice.db: unable to open database file."),
+        ("postgresql+asyncpg://ada:hunter2@127.0.0.1:1/practice", "cannot use DATABASE_URL: nothing answers at 127.0.0.1:1"),
+        ("/proc/no-such-folder/practice.db", "cannot use DATABASE_URL: cannot open the SQLite file /proc/no-such-folder/practice.db"),
         ("nonsense://", "Cannot use that database URL: "),
-        ("mysql://ada@localhost/x", "Cannot use that database URL: No module named"),
+        ("mysql://ada@localhost/x", "Cannot use that database URL: DATABASE_URL: the driver for mysql (MySQLdb) is not installed"),
     ],
 )
 def test_a_database_that_cannot_be_used_is_one_clear_line(tmp_path, db, says):

@@ -72,7 +72,8 @@ def test_a_long_multi_paragraph_paste_is_read_whole_and_the_reveal_fits_80x24(tm
     assert max(len(line) for line in plain(child.before).split("\n")) <= COLUMNS
     on_screen = "\n".join(screen)
     assert "Your answer" in on_screen and "First paragraph of my answer." in on_screen
-    assert "Key points:" in on_screen and "How did your answer compare?" in on_screen and "☐" in on_screen and re.search(r"3 Solid · \d+d", on_screen)
+    assert "Key points:" in on_screen and "☐" in on_screen and re.search(r"3 Solid · \d+d", on_screen)
+    assert "Suggested grade" in on_screen  # what the written-answer feedback made of it, by the prompt
     child.sendline("3")
     child.expect("Enter next question")
     child.sendline("q")

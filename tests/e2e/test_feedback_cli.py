@@ -9,6 +9,7 @@ import yaml
 
 from bot.core.custom import CustomQuestionService
 from bot.core.ports import Clock
+from question_bank.isolated import IsolatedParser
 from question_bank.loader import load_bank
 from storage.db import engine_for_tests
 from storage.migrate import upgrade
@@ -57,7 +58,7 @@ def test_a_tenant_s_imported_question_is_served_with_tenant(tmp_path, clock: Clo
     async def seed() -> None:
         engine = engine_for_tests(url)
         await upgrade(engine)
-        await CustomQuestionService(Store(engine), clock).import_yaml(
+        await CustomQuestionService(Store(engine), clock, IsolatedParser()).import_yaml(
             "discord:1", is_admin=True, actor="admin", filename="ours.yaml", data=data
         )
         await engine.dispose()

@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from storage.db import engine_for_tests
 from storage.migrate import upgrade
 from tests import pg
+from tests.conftest import default_database
 from tests.conftest import _fresh_pg_database
 from tests.e2e.test_discord import ALICE, bot_process, embed, interact
 from tests.e2e.test_discord import button as discord_button
@@ -191,7 +192,7 @@ async def test_slack_health_turns_503_and_grades_are_refused_once_the_sqlite_fil
             assert value(samples, "ipb_reviews_recorded_total", platform="slack") == 1
             assert value(samples, "ipb_database_errors_total") == 0
 
-            (tmp_path / "interview_bot.db").unlink()  # an operator's mistake, or a cleanup job
+            default_database(tmp_path).unlink()  # an operator's mistake, or a cleanup job
             for url in (base, metrics):
                 status, body = await get(session, url + "/healthz")
                 assert status == 503

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
+from tests.conftest import default_database
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.slack_requests import dm_message, event_callback, signed_headers
 from tests.slack_process import SlackProcess, slack_process
@@ -156,7 +157,7 @@ async def test_slow_requests_are_closed_and_health_keeps_answering_under_a_256_f
     accepted = [t for t in closed_after if t is not None]
     assert len(accepted) >= 250, f"only {len(accepted)} of 300 slow connections were accepted and then closed"
     assert max(accepted) < timeout + 5, sorted(accepted)[-5:]  # generous: the machine may be busy
-    assert not any("Too many open files" in line or " ERROR " in line for line in log)
+    assert not [line for line in log if "Too many open files" in line or " ERROR " in line]
     assert len(log) <= 300, f"{len(log)} log lines for 300 slow connections"
 
 
@@ -188,7 +189,7 @@ async def test_install_page_floods_are_refused_and_expired_states_pruned(tmp_pat
         SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=slack.base_url, SLACK_INSTALL_STATES="20",
     )  # fmt: skip
-    db = tmp_path / "interview_bot.db"
+    db = default_database(tmp_path)
     async with aiohttp.ClientSession() as session, slack_process(tmp_path, session, **env) as bot:
         with sqlite3.connect(db) as conn:
             conn.execute("INSERT INTO slack_oauth_states (state, expire_at) VALUES ('old', '2000-01-01 00:00:00')")

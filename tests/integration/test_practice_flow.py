@@ -81,7 +81,9 @@ async def test_a_shown_ungraded_question_is_counted_the_same_way_everywhere(app,
     assert qid(review) == qid(shown) and "1 day overdue" in review.footer
     assert await day_counts(app, ANA) == ("1", "0", "0 of 5")
     assert qid(await app.practice.next_question(ANA, reviews_only=True)) == qid(shown)
-    assert await pushed(app, ANA) == qid(shown)
+    # The push follows the study plan: one question met this week is under its breadth floor (3), so a
+    # new question comes before the due one.
+    assert await pushed(app, ANA) not in (qid(shown), None)
 
 
 # Skip ----------------------------------------------------------------------------------------------

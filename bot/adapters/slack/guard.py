@@ -68,7 +68,8 @@ class ConnectionGuard:
             response = web.Response(status=408, text="request body too slow")
             response.force_close()
             return response
-        except ConnectionError:  # the client went away, or was closed to make room for another
+        except (ConnectionError, RuntimeError):  # the client went away, or was closed to make room for
+            # another (aiohttp's stream says "Connection closed." as a RuntimeError when its transport is gone)
             return web.Response(status=400)
         self._busy.add(request.protocol)
         try:
