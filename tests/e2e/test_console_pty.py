@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import signal
 import sys
 from pathlib import Path
 
@@ -28,7 +29,16 @@ def practice(tmp_path: Path, *args: str, cwd: Path | None = None) -> pexpect.spa
     return pexpect.spawn(
         sys.executable, ["-m", "bot", "practice", "--user", "pty", "--timezone", "UTC", *args],
         cwd=str(cwd or tmp_path), env=env, encoding="utf-8", dimensions=(ROWS, COLUMNS), timeout=120,
+        preexec_fn=_interruptible,
     )  # fmt: skip
+
+
+def _interruptible() -> None:
+    """Ctrl-C interrupts the child as in a terminal, even when the test runner was started in the
+    background (a non-interactive shell starts background jobs with SIGINT ignored, and children
+    inherit that, as they inherit a blocked signal mask)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def start_writing(child: pexpect.spawn) -> None:
@@ -89,6 +99,7 @@ def test_ctrl_c_while_writing_keeps_the_draft_and_exits_130(tmp_path):
     start_writing(child)
     child.sendline("I would start with the access pattern")
     child.send("and then")  # half a line, not yet entered
+    child.expect("and then")  # echoed: the line editor has it
     child.sendintr()
     child.expect("Draft saved")
     status, rest = finish(child)
