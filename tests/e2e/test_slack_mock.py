@@ -5,34 +5,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.slack.app import create_app
 from bot.adapters.slack.installs import bot_token_lookup
-from bot.bootstrap import build
 from bot.push.slack import SlackMessenger
 from question_bank.loader import Bank
 from storage.models import Mock, Review
 from tests.e2e.test_discord_mock import NOTES, booking_design
-from tests.e2e.test_slack import LEARNER, Harness, button, header, serve, settings_for, text_of
-from tests.fakes.slack_api import SlackStandIn
+from tests.e2e.test_slack import LEARNER, Harness, button, header, settings_for, started, text_of
 from tests.fakes.slack_requests import block_actions, view_submission
 
 
 @pytest.fixture
 async def harness(engine, clock):
-    async with SlackStandIn() as slack, aiohttp.ClientSession() as session:
-        slack.add_user(LEARNER, name="ada", tz="UTC")
-        settings = settings_for(slack)
-        app = build(settings, bank=Bank((booking_design(),)), engine=engine, clock=clock)
-        bolt = create_app(app, settings)
-        runner, base = await serve(bolt, settings)
-        try:
-            yield Harness(slack, app, base + "/slack/events", session, bolt)
-        finally:
-            await runner.cleanup()
+    async with started(engine, clock, Bank((booking_design(),))) as running:
+        yield running
 
 
 async def add_notes(harness: Harness, reply: dict, text: str) -> dict:
