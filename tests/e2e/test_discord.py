@@ -71,7 +71,7 @@ async def app_on(tmp_path, clock, bank: Bank) -> AsyncIterator[App]:
     """The application on `bank` and a fresh SQLite file, as the Discord process builds it."""
     engine = engine_for_tests(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     await upgrade(engine)
-    yield build(Settings(_env_file=None, FSRS_FUZZ=False), bank=bank, engine=engine, clock=clock)
+    yield build(Settings(_env_file=None, FSRS_FUZZ=False, FEEDBACK_TIMEOUT=10), bank=bank, engine=engine, clock=clock)
     await engine.dispose()
 
 

@@ -151,10 +151,14 @@ async def test_slack_behavioral_answers_show_the_star_parts_with_quotes(harness)
 # Terminal -----------------------------------------------------------------------------------------------
 def test_terminal_shows_quotes_and_the_suggested_grade_then_grades(tmp_path, clock):
     engine = engine_for_tests(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
-    app = build(Settings(_env_file=None, FSRS_FUZZ=False), bank=feedback_bank(), engine=engine, clock=clock)
+    # The longest time the engine may take: a busy test machine must not turn the feedback off.
+    app = build(Settings(_env_file=None, FSRS_FUZZ=False, FEEDBACK_TIMEOUT=10), bank=feedback_bank(), engine=engine, clock=clock)
     out = io.StringIO()
     lines = ["2", "w", *GOOD.split(". "), "", "3", "m", "q"]
-    console = ConsoleApp(app, LearnerRef("console", "t"), console=Console(file=out, width=200), read=Script(lines))
+    console = ConsoleApp(
+        app, LearnerRef("console", "t"), console=Console(file=out, width=200), read=Script(lines),
+        pending_input=lambda: False,  # a scripted answer: an empty line ends it
+    )  # fmt: skip
     assert console.run(lambda: upgrade(engine)) == 0
     text = out.getvalue()
     assert "Suggested grade: Solid" in text and "You wrote: “A unique index would also reject duplicate ISBNs”" in text
@@ -168,10 +172,13 @@ def test_terminal_process_reads_a_written_answer(tmp_path):
     q = load_bank().get(ISBN)
     document = {"schema_version": 1, "questions": [q.model_dump(mode="json", exclude_none=True)]}
     (bank_dir / "one.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    env = {**os.environ, "BANK_DIR": str(tmp_path / "bank"), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}
+    env = {
+        **os.environ, "BANK_DIR": str(tmp_path / "bank"), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}",
+        "FEEDBACK_TIMEOUT": "10",  # a busy test machine must not turn the feedback off
+    }  # fmt: skip
     stdin = "\n".join(["2", "w", GOOD, "", "3", "q"]) + "\n"
     done = cli("practice", "--user", "proc", "--timezone", "UTC", cwd=tmp_path, stdin=stdin, env=env)
     assert done.returncode == 0, done.stderr
-    flat = re.sub(r"\s+", " ", done.stdout)
+    flat = re.sub(r"\s+", " ", re.sub(r"[│╭╮╰╯─]", " ", done.stdout))  # panels wrap at 80 columns
     assert "Suggested grade: Solid" in flat and "You wrote: “A unique index would also reject duplicate ISBNs”" in flat
     assert "Recorded: Solid" in flat

@@ -161,7 +161,7 @@ async def rows(engine, model) -> int:
 def settings_for(slack: SlackStandIn, **extra: Any) -> Settings:
     return Settings(
         SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
-        SLACK_FILE_ORIGINS=slack.origin, FSRS_FUZZ=False, DEFAULT_TIMEZONE="UTC", **extra,
+        SLACK_FILE_ORIGINS=slack.origin, FSRS_FUZZ=False, DEFAULT_TIMEZONE="UTC", FEEDBACK_TIMEOUT=10, **extra,
     )  # fmt: skip
 
 
