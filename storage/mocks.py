@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -107,6 +107,10 @@ class MockQueries:
             .limit(limit)
         )
         return [MockRecord(*row) for row in await self._conn.execute(stmt)]
+
+    async def mock_count(self, learner_id: int) -> int:
+        stmt = select(func.count()).select_from(M).where(M.c.learner_id == learner_id)
+        return (await self._conn.execute(stmt)).scalar_one()
 
     async def mock_steps(self, mock_id: int) -> list[StepRecord]:
         stmt = select(*_STEP_COLUMNS).where(S.c.mock_id == mock_id).order_by(S.c.position)

@@ -337,6 +337,12 @@ MOCK_PLACES = [
 PRIVATE_THREAD = 12
 
 
+async def post(channel: discord.abc.Messageable, reply: Reply) -> None:
+    """A reply as a new message (with its buttons) where a mock interview runs: a DM or a private thread."""
+    embed, view = render.render(reply)
+    await channel.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=discord.AllowedMentions.none())
+
+
 class MockInterview(commands.Cog):
     mock = app_commands.Group(name="mock", description="Timed mock interviews with follow-ups and a report.")
 
@@ -371,9 +377,8 @@ class MockInterview(commands.Cog):
         place = Where("discord", recipient=str(interaction.user.id), channel_id=str(dm.id))
         reply = await self.app.mocks.start(learner(interaction), category, minutes=minutes, level=level,
                                            tenant=tenant(interaction), where=place)  # fmt: skip
-        embed, view = render.render(reply)
         try:
-            await dm.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=discord.AllowedMentions.none())
+            await post(dm, reply)
         except discord.HTTPException as exc:  # DMs closed: the mock still runs here, privately
             return render.dm_failed(reply, exc.code if isinstance(exc, discord.Forbidden) else None)
         return Reply(title="Mock interview started", body=render.MOCK_IN_DMS, kind="info")
@@ -399,9 +404,7 @@ class MockInterview(commands.Cog):
         place = Where("discord", recipient=str(interaction.user.id), channel_id=str(thread["id"]))
         reply = await self.app.mocks.start(who, category, minutes=minutes, level=level, tenant=tenant(interaction),
                                            where=place)  # fmt: skip
-        embed, view = render.render(reply)
-        channel = interaction.client.get_partial_messageable(int(thread["id"]), guild_id=interaction.guild_id)
-        await channel.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=discord.AllowedMentions.none())
+        await post(interaction.client.get_partial_messageable(int(thread["id"]), guild_id=interaction.guild_id), reply)
         return Reply(title="Mock interview started", body=render.mock_in_thread(thread["id"]), kind="info")
 
     @mock.command(name="now", description="Where you are in your mock interview.")

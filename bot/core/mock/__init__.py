@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core.actions import ActionKey
@@ -44,10 +44,6 @@ class Where:
     platform: str = "console"
     recipient: str | None = None  # the platform user id
     channel_id: str | None = None  # the DM channel or private thread
-
-
-def _key(verb: str, mock_id: int, position: int, rating: int | None = None) -> str:
-    return ActionKey(verb, str(mock_id), position, rating).encode()
 
 
 def _ends_at(mock: MockRecord) -> datetime:
@@ -93,7 +89,7 @@ class Mocks:
             view = await self.practice.catalog.view(repo, tenant)
             count = rounds.behavioral_question_count(minutes) if category == "behavioral" else 1
             seen = set(await repo.question_ids(learner.id))
-            past = len(await repo.mock_history(learner.id, 1000))
+            past = await repo.mock_count(learner.id)
             questions: list[Question] = []
             for level in (level,) if level else DEFAULT_LEVELS:  # no level chosen: mid, else the nearest
                 questions = self._pick(view.questions, category, level, count, seen, salt=learner.id * 7919 + past)
@@ -159,10 +155,10 @@ class Mocks:
         async with self.practice.store.transaction() as repo:
             learner = await self.practice.learner(repo, who)
             closed = await self._close_if_idle(repo, learner)
-            running = await self._active(repo, learner, tenant)
-            if running is None:
+            mock = await repo.active_mock(learner.id) if closed is None else None
+            if mock is None:
                 return closed or replies.NO_MOCK
-            mock, steps = running
+            steps = await repo.mock_steps(mock.id)
             return replies.step_reply(mock, steps, await self._questions(repo, tenant, steps), self.clock.now())
 
     async def add_notes(self, who: LearnerRef, key: str, text: str, tenant: str | None = None) -> Reply:
@@ -200,7 +196,7 @@ class Mocks:
                 return await self._finish(repo, mock, steps, questions, "finished", now)
             await repo.update_step(steps[following].id, started_at=now)
             steps = await repo.mock_steps(mock.id)
-            moved = MockRecord(**{**mock.__dict__, "current_step": following})
+            moved = replace(mock, current_step=following)
             if not await repo.update_mock(mock.id, mock.version, current_step=following, last_activity_at=now,
                                           wake_at=_wake_at(moved, steps[following], now)):  # fmt: skip
                 raise StaleAction(replies.MOVED_ON)
@@ -317,7 +313,7 @@ class Mocks:
                 values: dict[str, object] = {}
                 if mock.status == "active":
                     said = max(mock.nudged_step, nudged if nudged is not None else -1)
-                    now_mock = MockRecord(**{**mock.__dict__, "nudged_step": said})
+                    now_mock = replace(mock, nudged_step=said)
                     values = {"nudged_step": said, "wake_at": _wake_at(now_mock, steps[mock.current_step], mock.last_activity_at)}
                 if await repo.release_mock(mock_id, worker, mock.version, **values) or mock.claimed_by != worker:
                     return
@@ -412,7 +408,7 @@ class Mocks:
         if not await repo.update_mock(mock.id, mock.version, status=status, finished_at=now, wake_at=None,
                                       report=report.to_json()):  # fmt: skip
             raise StaleAction(replies.MOVED_ON)
-        finished = MockRecord(**{**mock.__dict__, "status": status, "finished_at": now})
+        finished = replace(mock, status=status, finished_at=now)
         return replies.report_reply(finished, report, {})
 
     async def _report(
