@@ -7,6 +7,7 @@ daily push delivery through the loopback Discord, and the planning query.
 `./dev bench discord-load [--rates 100,200,300] [--seconds S]`: slash commands at fixed rates into one
 Discord bot process on PostgreSQL.
 `./dev bench feedback [--samples N]`: written-answer feedback quality, adversarial answers, latency, memory.
+`./dev bench feedback-embedding`: whether a sentence-embedding model would help it (needs wordllama installed).
 `./dev bench imports`: hostile and large question imports, checked in the bounded child process.
 """
 
@@ -15,14 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import discord_load, feedback, imports, plan, practice_path, pushes
+from bench import discord_load, feedback, feedback_embedding, imports, plan, practice_path, pushes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument(
         "which", nargs="?", default="practice",
-        choices=["practice", "pushes", "discord-load", "feedback", "imports", "plan"],
+        choices=["practice", "pushes", "discord-load", "feedback", "feedback-embedding", "imports", "plan"],
     )
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)
@@ -42,6 +43,8 @@ def main() -> None:
         asyncio.run(discord_load.run([float(r) for r in args.rates.split(",")], args.seconds))
     elif args.which == "feedback":
         feedback.run(args.samples)
+    elif args.which == "feedback-embedding":
+        feedback_embedding.run()
     elif args.which == "imports":
         asyncio.run(imports.run())
     elif args.which == "plan":
