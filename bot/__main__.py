@@ -261,7 +261,7 @@ def _build_app(settings):
 def _run_until_sigterm(app, work, *, serve_ops: bool = True) -> None:
     """Run `work()` until it ends or SIGTERM arrives (how platforms stop a process), then close the
     engine. While it runs, /healthz and /metrics answer on METRICS_PORT when that is set."""
-    from bot.ops.http import serving
+    from bot.ops.http import OpsPortUnavailable, serving
 
     settings = app.settings
     port = settings.metrics_port if serve_ops else None
@@ -282,6 +282,9 @@ def _run_until_sigterm(app, work, *, serve_ops: bool = True) -> None:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+    except OpsPortUnavailable as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def cmd_slack(args: argparse.Namespace) -> int:
@@ -358,6 +361,7 @@ def cmd_discord(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    from bot.ops.http import OpsPortUnavailable
     from bot.push.worker import default_worker_id, serve
 
     settings = _settings(service=True)
@@ -365,6 +369,9 @@ def cmd_push(args: argparse.Namespace) -> int:
         return asyncio.run(serve(settings, worker_id=args.worker_id or default_worker_id(), once=args.once))
     except InvalidBank as exc:
         _print_bank_errors(exc)
+        return 2
+    except OpsPortUnavailable as exc:
+        print(exc, file=sys.stderr)
         return 2
 
 

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 HealthCheck = Callable[[], Awaitable[str | None]]  # None when healthy, else why not
 
 
+class OpsPortUnavailable(Exception):
+    """METRICS_HOST:METRICS_PORT cannot be listened on (taken, not this machine's address, no permission)."""
+
+
 def health_handler(check: HealthCheck) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def healthz(request: web.Request) -> web.Response:
         reason = await check()
@@ -48,7 +52,13 @@ async def serving(port: int | None, host: str, check: HealthCheck, metrics: Metr
     runner = web.AppRunner(ops_app(check, metrics), access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise OpsPortUnavailable(
+                f"cannot serve /healthz and /metrics on METRICS_HOST:METRICS_PORT {host}:{port}: "
+                f"{exc.strerror or exc}. Choose a free port, or unset METRICS_PORT."
+            ) from None
         log.info("health and metrics on http://%s:%s (/healthz, /metrics)", host, port)
         yield
     finally:

@@ -7,6 +7,7 @@ stand-ins and a real SQLite file or a PostgreSQL server of its own (so it can be
 from __future__ import annotations
 
 import asyncio
+import socket
 import json
 import os
 import signal
@@ -321,6 +322,10 @@ BAD_CONFIG = {
     ),
     "read-only database": ({"DATABASE_URL": "{read_only}"}, "cannot use DATABASE_URL: the database is read-only"),
     "unknown log level": ({"LOG_LEVEL": "LOUD"}, "setting LOG_LEVEL: must be one of DEBUG, INFO"),
+    "database never migrated (push)": ({}, "cannot use DATABASE_URL: the database has no tables yet: run `python -m bot db upgrade`"),
+    "metrics port taken": (
+        {"METRICS_PORT": "{taken}"}, "cannot serve /healthz and /metrics on METRICS_HOST:METRICS_PORT 127.0.0.1:"
+    ),
 }
 
 
@@ -333,12 +338,17 @@ async def test_bad_configuration_gets_one_line_naming_the_setting_and_exit_2(cas
     env = dict(settings)
     if "{read_only}" in env.get("DATABASE_URL", ""):
         env["DATABASE_URL"] = await _read_only_postgres(request.getfixturevalue("pg_server"))
-    env = {k: v.format(closed=free_port(), tmp=tmp_path) for k, v in env.items()}
-    for command in ("slack", "push"):
+    taken = socket.create_server(("127.0.0.1", 0))  # another program already listens there
+    request.addfinalizer(taken.close)
+    env = {k: v.format(closed=free_port(), tmp=tmp_path, taken=taken.getsockname()[1]) for k, v in env.items()}
+    env = base_env(**{"SLACK_BOT_TOKEN": "xoxb-1-2", "SLACK_SIGNING_SECRET": SECRET, "PORT": str(free_port()),
+                      "LOG_LEVEL": "WARNING", **env})  # fmt: skip
+    if case == "metrics port taken":  # past the database check: the release step has run
+        upgrade = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "db", "upgrade", cwd=tmp_path, env=env)
+        assert await asyncio.wait_for(upgrade.wait(), 90) == 0
+    for command in ("push",) if "(push)" in case else ("slack", "push"):  # slack migrates its own default database
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", command, cwd=tmp_path,
-            env=base_env(**{"SLACK_BOT_TOKEN": "xoxb-1-2", "SLACK_SIGNING_SECRET": SECRET, "PORT": str(free_port()),
-                            "LOG_LEVEL": "WARNING", **env}),  # fmt: skip
+            sys.executable, "-m", "bot", command, cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         _, err = await asyncio.wait_for(proc.communicate(), 90)
