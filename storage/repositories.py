@@ -75,6 +75,7 @@ class ReviewRecord:
     review_date: date
     card_version: int
     scheduled_days: int
+    reviewed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,7 @@ class Repository(
     async def review_by_key(self, key: str) -> ReviewRecord | None:
         row = (
             await self._conn.execute(
-                select(R.c.rating, R.c.review_date, R.c.card_version, R.c.scheduled_days).where(
+                select(R.c.rating, R.c.review_date, R.c.card_version, R.c.scheduled_days, R.c.reviewed_at).where(
                     R.c.idempotency_key == key
                 )
             )

@@ -24,7 +24,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import agenda, push_replies, replies
-from bot.core.actions import UNDO_MINUTES, ActionKey
+from bot.core.actions import UNDO_MINUTES, ActionKey, millis, undo_key
 from bot.core.feedback import Assessment, Feedback
 from bot.core.feedback import replies as feedback_replies
 from bot.core.feedback.llm import Explainer
@@ -364,7 +364,6 @@ class Practice:
             learner = await self.learner(repo, who)
             today = self.today(learner)
             idem_key = grade_key(learner.id, action.question_id, action.version)
-            undo = ActionKey("undo", action.question_id, action.version + 1).encode()  # checked when pressed
             category = q.category if q else None
             card = await repo.card(learner.id, action.question_id)
             if card is None:
@@ -373,6 +372,7 @@ class Practice:
                 scheduler = await self._scheduler(repo, learner.id)
                 review = self._review(scheduler, card, rating, today, idem_key, tenant)
                 if await repo.record_review(learner.id, card, review):
+                    undo = undo_key(action.question_id, action.version + 1, review.reviewed_at)
                     graded = replies.graded_reply(q, rating, review.due, today, category=category, undo=undo)
                     graded = feedback_replies.with_note(graded, self._generous_note(q, card, rating))
                 else:
@@ -381,6 +381,7 @@ class Practice:
             if graded is None:
                 previous = await repo.review_by_key(idem_key)
                 if previous is not None:
+                    undo = undo_key(action.question_id, action.version + 1, previous.reviewed_at)
                     return replies.already_graded_reply(Rating(previous.rating), card.due, today, category, undo=undo)
                 raise StaleAction("this card was graded again since these buttons were made")
         self.observer.review_recorded(who.platform)  # committed
@@ -417,7 +418,7 @@ class Practice:
             if card is None:
                 raise StaleAction("this question was never shown to you")
             last = await repo.last_review(learner.id)
-            refused = self._undo_refusal(card, last, action.version)
+            refused = self._undo_refusal(card, last, action)
             if refused is not None:
                 return replies.undo_refused_reply(refused)
             assert last is not None
@@ -428,11 +429,14 @@ class Practice:
             revealed = await self._reveal(repo, learner, q, last.card_version) if q is not None else None
             return replies.undone_reply(revealed, rating)
 
-    def _undo_refusal(self, card: CardRecord, last: LastReview | None, version: int) -> str | None:
-        """Why the grade behind an undo key at `version` cannot be taken back now; None if it can."""
+    def _undo_refusal(self, card: CardRecord, last: LastReview | None, action: ActionKey) -> str | None:
+        """Why the grade behind an undo key cannot be taken back now; None if it can."""
+        version = action.version
         if card.version < version:
             return replies.UNDO_ALREADY
         if card.version > version or last is None or (last.card_id, last.card_version + 1) != (card.id, version):
+            return replies.UNDO_GRADED_SINCE
+        if action.ref is not None and action.ref != millis(last.reviewed_at):  # undone, then graded again
             return replies.UNDO_GRADED_SINCE
         if last.before_state is None or last.before_due is None:
             return replies.UNDO_UNAVAILABLE

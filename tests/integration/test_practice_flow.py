@@ -172,8 +172,17 @@ async def test_undo_restores_the_card_exactly_and_removes_the_review(app, engine
     assert repeated.title == "Nothing to undo" and "already undone" in repeated.body
     assert await card_row(engine, qid(review)) == before
     # The grade buttons of that version work again (the undo reply carries them too).
+    clock.advance(minutes=1)
     regraded = await app.buttons.press(ANA, key(undone, "grade", GOOD))
     assert regraded.title == "Recorded: Solid" and await review_count(engine) == 2
+
+    # The first grade's Undo button (same card version) cannot take back the new grade; its own can.
+    regraded_card = await card_row(engine, qid(review))
+    stale = await app.buttons.press(ANA, key(graded, "undo"))
+    assert stale.title == "Nothing to undo" and await card_row(engine, qid(review)) == regraded_card
+    assert await review_count(engine) == 2
+    assert (await app.buttons.press(ANA, key(regraded, "undo"))).title.startswith("Grade undone")
+    assert await card_row(engine, qid(review)) == before and await review_count(engine) == 1
 
 
 async def test_undo_gives_a_new_questions_slot_back(app, engine):
