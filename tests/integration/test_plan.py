@@ -183,3 +183,19 @@ async def test_new_questions_are_spread_not_bunched_under_a_backlog(engine, cloc
     await grade_served(app, first)
     second = await app.practice.next_question(ANA)
     assert second.footer.startswith("Review")
+
+
+def test_a_goals_new_questions_are_spread_evenly_to_its_last_days():
+    from datetime import date, timedelta
+
+    from bot.core.plan.rules import Goal, goal_days, share_today
+
+    start = date(2026, 3, 1)
+    goal = Goal(start + timedelta(days=30), set_on=start)  # 2 days of consolidation at the end
+    unseen, per_day = 75, []
+    for day in range(goal_days(goal, start)[1]):
+        share = share_today(unseen, goal, start + timedelta(days=day))
+        per_day.append(share)
+        unseen -= share
+    assert unseen == 0 and sum(per_day) == 75  # every one before consolidation begins
+    assert set(per_day) == {2, 3} and per_day[-5:].count(3) >= 2  # not 3 a day first, then 2
