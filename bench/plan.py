@@ -440,14 +440,16 @@ def targets(results: dict[tuple[str, str], Outcome], days: int) -> list[str]:
         if (sc, "ours") in results:
             lines.append(
                 f"- {sc}: known {m(sc, 'ours', 'known'):.1f} vs Leitner {m(sc, 'leitner', 'known'):.1f}; interview "
-                f"{m(sc, 'ours', 'interview'):.3f} vs random QOTD {m(sc, 'random question of the day', 'interview'):.3f}"
+                f"{m(sc, 'ours', 'interview'):.3f} vs random QOTD "
+                f"{m(sc, 'random question of the day', 'interview'):.3f}"
             )
     goal = next((name for name, _ in results if name.startswith("goal")), None)
     if goal is not None:
         lines.append(
             f"- goal: target unseen at the date (max over learners) {max(results[(goal, 'ours')].target_unseen)} "
             f"(target 0); target recall {m(goal, 'ours', 'target'):.3f} vs random QOTD "
-            f"{m(goal, 'random question of the day', 'target'):.3f}, uniform {m(goal, 'uniform random review', 'target'):.3f}, "
+            f"{m(goal, 'random question of the day', 'target'):.3f}, "
+            f"uniform {m(goal, 'uniform random review', 'target'):.3f}, "
             f"Leitner {m(goal, 'leitner', 'target'):.3f}"
         )
     after = [pair for (sc, who), o in results.items() if who == "ours" for pair in o.calibration.get("after", [])]
