@@ -1,7 +1,7 @@
 """Benchmarks, printed as tables.
 
 `./dev bench [practice] [--learners N] [--cards N] [--samples N]`: the practice path.
-`./dev bench plan [--quick]`: the study plan simulated against baselines (bench/plan.py).
+`./dev bench plan [--quick] [--rows 1,3,10,skips,goal]`: the study plan simulated against baselines (bench/plan.py).
 `./dev bench pushes [--learners N] [--subscriptions N] [--samples N] [--rate R] [--workers N] [--postgres]`:
 daily push delivery through the loopback Discord, and the planning query.
 `./dev bench discord-load [--rates 100,200,300] [--seconds S]`: slash commands at fixed rates into one
@@ -38,6 +38,7 @@ def main() -> None:
     p.add_argument("--sim-learners", type=int, default=4, help="plan: simulated learners per row")
     p.add_argument("--days", type=int, default=90, help="plan: days simulated")
     p.add_argument("--seed", type=int, default=15, help="plan: the simulated learners' seed")
+    p.add_argument("--rows", default="", help="plan: only these scenarios (1,3,10,skips,goal), no threshold table")
     args = p.parse_args()
     if args.which == "discord-load":
         asyncio.run(discord_load.run([float(r) for r in args.rates.split(",")], args.seconds))
@@ -49,7 +50,10 @@ def main() -> None:
         asyncio.run(imports.run())
     elif args.which == "plan":
         learners, days = (3, 45) if args.quick else (args.sim_learners, args.days)
-        asyncio.run(plan.run(learners, days, args.seed))
+        rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+        if unknown := set(rows) - {sc.key for sc in plan.scenarios(days)}:
+            p.error(f"--rows: no scenario {', '.join(sorted(unknown))} (1, 3, 10, skips, goal)")
+        asyncio.run(plan.run(learners, days, args.seed, rows))
     elif args.which == "pushes":
         asyncio.run(pushes.run(args.learners, args.subscriptions, args.samples, args.rate, args.workers, args.postgres))
     else:

@@ -115,6 +115,7 @@ class Scenario:
     days: int
     views: Callable[[random.Random, int], int]  # views on a day
     goal: bool = False
+    key: str = ""  # for --rows
 
 
 def steady(n: int) -> Callable[[random.Random, int], int]:
@@ -128,11 +129,12 @@ def skipper(rng: random.Random, day: int) -> int:
 
 def scenarios(days: int) -> list[Scenario]:
     return [
-        Scenario("1 a day", days, steady(1)),
-        Scenario("3 a day", days, steady(3)),
-        Scenario("10 a day", days, steady(10)),
-        Scenario("3 a day, skips + 10-day break", days, skipper),
-        Scenario(f"goal: {GOAL[0]} up to {GOAL[1]} in {GOAL_DAYS} days, 3 a day", GOAL_DAYS, steady(3), goal=True),
+        Scenario("1 a day", days, steady(1), key="1"),
+        Scenario("3 a day", days, steady(3), key="3"),
+        Scenario("10 a day", days, steady(10), key="10"),
+        Scenario("3 a day, skips + 10-day break", days, skipper, key="skips"),
+        Scenario(f"goal: {GOAL[0]} up to {GOAL[1]} in {GOAL_DAYS} days, 3 a day", GOAL_DAYS, steady(3), goal=True,
+                 key="goal"),
     ]
 
 
@@ -367,27 +369,32 @@ def summary(name: str, o: Outcome, goal: bool) -> list[str]:
     ]  # fmt: skip
 
 
-async def run(n_learners: int, days: int, seed: int) -> None:
+async def run(n_learners: int, days: int, seed: int, rows_wanted: Sequence[str] = ()) -> None:
+    """`rows_wanted`: the keys of the scenarios to simulate (default: all, after the fitting threshold is measured;
+    with a selection the threshold table is skipped and fitting starts at Settings' FIT_MIN_REVIEWS)."""
     started = time.perf_counter()
     bank = load_bank(None).questions
     target = [q for q in bank if q.category == GOAL[0] and q.level in ("junior", "mid")]
     people_seed = seed
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        # 1. The fitting threshold, from learners scheduled with FSRS's defaults at 10 and 3 a day.
-        histories: dict[str, list] = {}
         default_runs: dict[str, Outcome] = {}
-        for views in (10, 3):
-            sc = Scenario(f"{views} a day", days, steady(views))
-            people = learners(n_learners, bank, people_seed)
-            default_runs[sc.name] = await run_core(people, sc, bank, [], fit_threshold=None, workdir=work)
-            histories.update({f"{views}:{k}": v for k, v in default_runs[sc.name].history.items()})
-        threshold_rows, measured = threshold_table(histories)
-        threshold = measured or THRESHOLDS[-1]
-        print(f"Fitting threshold: fit on a learner's first N reviews, calibration error on their later ones "
-              f"({n_learners} learners x 10 and 3 a day, {days} days, FSRS defaults scheduling)\n")  # fmt: skip
-        print(table(["N reviews", "learners", "later reviews", "ECE defaults", "ECE fitted"], threshold_rows))
-        print(f"\nthreshold: {measured if measured is not None else 'none within ' + str(THRESHOLDS)}\n")
+        if rows_wanted:
+            threshold = Settings(_env_file=None).fit_min_reviews
+        else:
+            # 1. The fitting threshold, from learners scheduled with FSRS's defaults at 10 and 3 a day.
+            histories: dict[str, list] = {}
+            for views in (10, 3):
+                sc = Scenario(f"{views} a day", days, steady(views))
+                people = learners(n_learners, bank, people_seed)
+                default_runs[sc.name] = await run_core(people, sc, bank, [], fit_threshold=None, workdir=work)
+                histories.update({f"{views}:{k}": v for k, v in default_runs[sc.name].history.items()})
+            threshold_rows, measured = threshold_table(histories)
+            threshold = measured or THRESHOLDS[-1]
+            print(f"Fitting threshold: fit on a learner's first N reviews, calibration error on their later ones "
+                  f"({n_learners} learners x 10 and 3 a day, {days} days, FSRS defaults scheduling)\n")  # fmt: skip
+            print(table(["N reviews", "learners", "later reviews", "ECE defaults", "ECE fitted"], threshold_rows))
+            print(f"\nthreshold: {measured if measured is not None else 'none within ' + str(THRESHOLDS)}\n")
 
         # 2. Every scenario: ours (fitting from the threshold) against the baselines.
         header = ["scenario / strategy", "distinct seen", "known >= 90%", "interview recall", "target recall",
@@ -395,6 +402,8 @@ async def run(n_learners: int, days: int, seed: int) -> None:
         rows = []
         results: dict[tuple[str, str], Outcome] = {}
         for sc in scenarios(days):
+            if rows_wanted and sc.key not in rows_wanted:
+                continue
             goal_target = target if sc.goal else []
             deck = target if sc.goal else bank
             people = learners(n_learners, bank, people_seed)
@@ -416,27 +425,35 @@ async def run(n_learners: int, days: int, seed: int) -> None:
 
 
 def targets(results: dict[tuple[str, str], Outcome], days: int) -> list[str]:
+    """The issue's targets, for the scenarios that were run."""
+
     def m(scenario: str, who: str, what: str) -> float:
         return statistics.mean(getattr(results[(scenario, who)], what))
 
-    goal = next(name for name, _ in results if name.startswith("goal"))
-    ours_goal = results[(goal, "ours")]
-    lines = [
-        f"- 1 a day: distinct seen {m('1 a day', 'ours', 'seen'):.1f} (target >= 30); known "
-        f"{m('1 a day', 'ours', 'known'):.1f} vs half of Leitner's {m('1 a day', 'leitner', 'known') / 2:.1f}",
-    ]
-    for sc in ("3 a day", "10 a day"):
+    lines = []
+    if ("1 a day", "ours") in results:
         lines.append(
-            f"- {sc}: known {m(sc, 'ours', 'known'):.1f} vs Leitner {m(sc, 'leitner', 'known'):.1f}; interview "
-            f"{m(sc, 'ours', 'interview'):.3f} vs random QOTD {m(sc, 'random question of the day', 'interview'):.3f}"
+            f"- 1 a day: distinct seen {m('1 a day', 'ours', 'seen'):.1f} (target >= 30); known "
+            f"{m('1 a day', 'ours', 'known'):.1f} vs half of Leitner's {m('1 a day', 'leitner', 'known') / 2:.1f}"
         )
-    lines.append(
-        f"- goal: target unseen at the date (max over learners) {max(ours_goal.target_unseen)} (target 0); target "
-        f"recall {m(goal, 'ours', 'target'):.3f} vs random QOTD {m(goal, 'random question of the day', 'target'):.3f}, "
-        f"uniform {m(goal, 'uniform random review', 'target'):.3f}, Leitner {m(goal, 'leitner', 'target'):.3f}"
-    )
+    for sc in ("3 a day", "10 a day"):
+        if (sc, "ours") in results:
+            lines.append(
+                f"- {sc}: known {m(sc, 'ours', 'known'):.1f} vs Leitner {m(sc, 'leitner', 'known'):.1f}; interview "
+                f"{m(sc, 'ours', 'interview'):.3f} vs random QOTD "
+                f"{m(sc, 'random question of the day', 'interview'):.3f}"
+            )
+    goal = next((name for name, _ in results if name.startswith("goal")), None)
+    if goal is not None:
+        lines.append(
+            f"- goal: target unseen at the date (max over learners) {max(results[(goal, 'ours')].target_unseen)} "
+            f"(target 0); target recall {m(goal, 'ours', 'target'):.3f} vs random QOTD "
+            f"{m(goal, 'random question of the day', 'target'):.3f}, "
+            f"uniform {m(goal, 'uniform random review', 'target'):.3f}, "
+            f"Leitner {m(goal, 'leitner', 'target'):.3f}"
+        )
     after = [pair for (sc, who), o in results.items() if who == "ours" for pair in o.calibration.get("after", [])]
     err = calibration_error(after)
-    lines.append(f"- calibration after fitting (all scenarios, ours): {err:.3f} (target <= 0.05)" if err is not None
+    lines.append(f"- calibration after fitting (these scenarios, ours): {err:.3f} (target <= 0.05)" if err is not None
                  else "- calibration after fitting: no learner reached the threshold")  # fmt: skip
     return lines

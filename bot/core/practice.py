@@ -203,8 +203,8 @@ class Practice:
         self, repo: Repository, view: View, learner_id: int, today: date, fits: Callable[[Question | None], bool],
         *, reviews_only: bool = False, fits_new: Callable[[Question | None], bool] | None = None,
     ) -> tuple[Served | None, str | None]:  # fmt: skip
-        """What the study plan says to serve (bot.core.plan.rules): a due card, lowest predicted recall
-        first; else a new question fitting `fits_new` (default: `fits`) within the day's limits, one
+        """What the study plan says to serve (bot.core.plan.rules): a due card, highest predicted
+        recall first; else a new question fitting `fits_new` (default: `fits`) within the day's limits, one
         seen before and not graded first; what was skipped today only when nothing else is left. Also
         whether a daily limit stopped it ("new" or "reviews")."""
         choice = await self.planner.choose(

@@ -1,4 +1,4 @@
-"""The study plan's rules on a real database (SQLite file and PostgreSQL): daily limits, lowest
+"""The study plan's rules on a real database (SQLite file and PostgreSQL): daily limits, highest
 predicted recall first, breadth under a backlog, a goal's pace, readiness."""
 
 from __future__ import annotations
@@ -36,15 +36,14 @@ def bank_of(n: int) -> Bank:
     return Bank(tuple(db + sd))
 
 
-async def test_reviews_come_lowest_predicted_recall_first_not_most_overdue(app, clock):
+async def test_reviews_come_highest_predicted_recall_first_not_earliest_due(app, clock):
     await review(app, "db-a", EASY)  # day 0: stability 8.3 days, due day 8
-    clock.advance(days=8)
-    await review(app, "db-b", AGAIN)  # day 8: stability 0.21 days, due day 9 (db-a is due today, not graded)
-    clock.advance(days=2)  # day 10: db-a 2 days overdue at recall 0.88; db-b 1 day overdue at recall 0.70
+    await review(app, "db-b", AGAIN)  # day 0: stability 0.21 days, due day 1
+    clock.advance(days=10)  # day 10: db-a 2 days overdue, still mostly remembered; db-b 9 days overdue, mostly lost
     first = await app.practice.next_question(ANA, reviews_only=True)
-    assert qid(first) == "db-b"
+    assert qid(first) == "db-a"  # its review keeps what is still there
     await grade_served(app, first)
-    assert qid(await app.practice.next_question(ANA, reviews_only=True)) == "db-a"
+    assert qid(await app.practice.next_question(ANA, reviews_only=True)) == "db-b"
 
 
 async def test_the_daily_review_limit_holds_and_new_questions_still_come(engine, clock):
@@ -184,3 +183,19 @@ async def test_new_questions_are_spread_not_bunched_under_a_backlog(engine, cloc
     await grade_served(app, first)
     second = await app.practice.next_question(ANA)
     assert second.footer.startswith("Review")
+
+
+def test_a_goals_new_questions_are_spread_evenly_to_its_last_days():
+    from datetime import date, timedelta
+
+    from bot.core.plan.rules import Goal, goal_days, share_today
+
+    start = date(2026, 3, 1)
+    goal = Goal(start + timedelta(days=30), set_on=start)  # 2 days of consolidation at the end
+    unseen, per_day = 75, []
+    for day in range(goal_days(goal, start)[1]):
+        share = share_today(unseen, goal, start + timedelta(days=day))
+        per_day.append(share)
+        unseen -= share
+    assert unseen == 0 and sum(per_day) == 75  # every one before consolidation begins
+    assert set(per_day) == {2, 3} and per_day[-5:].count(3) >= 2  # not 3 a day first, then 2

@@ -75,7 +75,8 @@ def pace_reply(limits: Limits, defaults: Limits) -> Reply:
         f"New questions: at most **{limits.new_per_day} a day**{own(limits.new_per_day, defaults.new_per_day)}.\n"
         f"Reviews: at most **{limits.max_reviews_per_day} a day**"
         f"{own(limits.max_reviews_per_day, defaults.max_reviews_per_day)}.\n"
-        "Reviews come lowest predicted recall first, and new questions keep coming even when reviews pile up."
+        "Reviews come highest predicted recall first (the ones you still know, before they slip), "
+        "and new questions keep coming even when reviews pile up."
     )
     if not limits.own_new:
         body += " A goal raises the new questions a day to what it needs."

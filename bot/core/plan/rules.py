@@ -3,13 +3,17 @@ how ready they are. Practice asks `Planner.choose` what to serve; everything her
 through the caller's Repository, in the caller's transaction.
 
 - Daily limits: new questions per day and reviews per day, the learner's own or Settings' defaults.
-- Reviews in order of lowest predicted recall first (the learner's own FSRS parameters once fitted).
+- Reviews in order of highest predicted recall first (the learner's own FSRS parameters once fitted):
+  under a backlog, the reviews go to the cards that are still remembered and keep them so, rather
+  than to the ones already lost (measured in bench/plan.py: at 3 a day, questions known at >= 90%
+  went from 5.5 to 11.2 against lowest-first). Without a backlog every due card is reviewed the same
+  day, and the order does not matter.
 - Breadth never starves: while reviews are due, a new question still comes first whenever fewer
   than `min_new_per_week` were introduced in the last 7 days, or none in the last 3, so a backlog (after a break, or at one
-  question a day) is worked down by priority without stopping new questions for days. Beyond that
+  question a day) is worked down without stopping new questions for days. Beyond that
   floor, new questions come when no review is due: at high effort the reviews keep what was seen.
-- A goal (a date, categories, a level) spreads the target set's unseen questions over the days
-  left, keeping the last days for consolidation; until the day's share of them is served, new
+- A goal (a date, categories, a level) spreads the target set's unseen questions evenly over the
+  days left, keeping the last days for consolidation; until the day's share of them is served, new
   target questions come before reviews.
 """
 
@@ -82,6 +86,15 @@ def needed_per_day(unseen: int, goal: Goal, today: date) -> int:
     return math.ceil(unseen / intro_days) if intro_days else unseen
 
 
+def share_today(unseen: int, goal: Goal, today: date) -> int:
+    """Today's share of the unseen target: the same number each day (rounded), so new questions
+    reach the last days before the goal rather than all coming first (`needed_per_day` rounds up,
+    and 75 over 29 days would be 3 a day for 17 days, then 2). Measured in bench/plan.py: recall of
+    the target on the date 0.188 -> 0.203 (4 learners), 0.146 -> 0.159 (16)."""
+    _, intro_days, _ = goal_days(goal, today)
+    return math.floor(unseen / intro_days + 0.5) if intro_days > 1 else unseen
+
+
 def goal_gain(scheduler: Scheduler, card: CardRecord, today: date, goal_day: date) -> float:
     """How much a review today raises the card's predicted recall on the goal date."""
     now = card_schedule(card)
@@ -142,7 +155,7 @@ class Planner:
         _, reviews_today = await repo.day_counts(learner_id, today)
 
         due = [c for c in await repo.due_cards(learner_id, today) if fits(view.get(c.question_id))]
-        # Lowest predicted recall first; what the learner skipped today only when nothing else is left.
+        # Highest predicted recall first; what the learner skipped today only when nothing else is left.
         due.sort(key=lambda c: (skipped(c, today), elapsed_share(c, today), c.due, c.id))
         review_cap = reviews_today >= limits.max_reviews_per_day
         review = due[0] if due and not review_cap and not skipped(due[0], today) else None
@@ -182,7 +195,8 @@ class Planner:
                 needed = needed_per_day(len(target) + new_today, goal, today)
                 if not limits.own_new:
                     new_limit = max(new_limit, needed)
-                if new_today < min(needed, new_limit):  # the goal's share of today comes first
+                if new_today < min(share_today(len(target) + new_today, goal, today), new_limit):
+                    # the goal's share of today comes first
                     return new(target, have)
             candidates = target or unseen
         new_cap = new_today >= new_limit
@@ -218,11 +232,11 @@ class Planner:
 
 
 def elapsed_share(card: CardRecord, today: date) -> float:
-    """Sorts a learner's cards by predicted recall, lowest first, without computing it: recall falls
+    """Sorts a learner's cards by predicted recall, highest first, without computing it: recall falls
     with elapsed days over stability (one forgetting curve per learner); never graded comes first."""
     if card.last_review is None or not card.stability:
         return -math.inf
-    return -max(0, (today - card.last_review).days) / card.stability
+    return max(0, (today - card.last_review).days) / card.stability
 
 
 @lru_cache(maxsize=256)
