@@ -59,6 +59,8 @@ def _known(exc: BaseException, url: URL) -> str | None:
             return "the database is read-only, and the bot must write to it: check the file's permissions or the server's read-only setting"
         if "database or disk is full" in message or getattr(err, "errno", None) == errno.ENOSPC:
             return "the disk holding the database is full"
+        if getattr(err, "sqlstate", None) == "53100":  # PostgreSQL's disk_full (asyncpg's DiskFullError)
+            return f"the disk of PostgreSQL at {_where(url)} is full"
         if "alembic_version" in message and ("no such table" in message or name == "UndefinedTableError"):
             return "the database has no tables yet: run `python -m bot db upgrade` (the release step) first"
         if sqlite and "unable to open database file" in message:

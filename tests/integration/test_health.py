@@ -66,3 +66,18 @@ async def test_a_replaced_sqlite_file_is_noticed_too(pooled, bank, clock, tmp_pa
 async def test_a_nearly_full_disk_is_unhealthy(pooled):
     reason = await health.problem(pooled, min_free_bytes=2**62)
     assert reason is not None and "MiB free" in reason
+
+
+def test_postgresql_out_of_disk_is_told_and_refuses_writes():
+    """asyncpg's DiskFullError (SQLSTATE 53100), as SQLAlchemy wraps it: one line saying so, and an
+    error that makes a use case answer "not recorded" rather than a traceback."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    url = make_url("postgresql+asyncpg://app:secret@db.internal:5432/bot")
+    driver = asyncpg.exceptions.DiskFullError('could not extend file "base/16384/16402": No space left on device')
+    wrapped = DBAPIError("INSERT INTO reviews ...", {}, driver)
+    found = health.unavailable(wrapped, url)
+    assert isinstance(found, DatabaseUnavailable)
+    assert found.reason == "the disk of PostgreSQL at db.internal:5432 is full" and "secret" not in found.reason
