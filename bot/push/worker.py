@@ -245,6 +245,7 @@ async def serve(settings: Settings, *, worker_id: str, once: bool) -> int:
             await nudges
     finally:
         nudges.cancel()
+        await asyncio.gather(nudges, return_exceptions=True)  # its database call ends before the engine closes
         for messenger in messengers.values():
             await messenger.close()
         await app.engine.dispose()
