@@ -168,7 +168,8 @@ class Practice:
         tenant: str | None = None,
         topic: str | None = None,
     ) -> Reply:
-        """Due reviews first (most overdue first), then a new question within the daily cap."""
+        """What the study plan serves next (plan/rules.py): a due review, best remembered first, or a new
+        question (the breadth floor puts one first now and then), within the daily limits."""
         check_filters(category, level)
 
         def fits(q: Question | None) -> bool:
@@ -243,8 +244,8 @@ class Practice:
     async def daily_question(
         self, repo: Repository, learner_id: int, categories: Sequence[str], tenant: str | None, *, chosen: str | None
     ) -> tuple[Question, Reply] | None:
-        """A learner's daily push, in the caller's transaction: their most overdue card, else a new
-        question from their categories (same rules and cap as asking). `chosen`: the question an
+        """A learner's daily push, in the caller's transaction: what the study plan serves next (a due
+        card, else a new question from their categories; same rules and limits as asking). `chosen`: the question an
         earlier attempt of the same push picked, sent again. None: nothing to send today."""
         learner = await repo.learner_by_id(learner_id)
         if learner is None:

@@ -87,7 +87,7 @@ def review_limit_reply(limit: int) -> Reply:
     return Reply(
         title="Today's reviews are done",
         body=(
-            f"You reached your limit of {limit} reviews today; the rest wait for tomorrow, weakest first. "
+            f"You reached your limit of {limit} reviews today; the rest wait for tomorrow. "
             "Change it with **pace reviews N**."
         ),
         kind="info",
