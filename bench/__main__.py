@@ -8,6 +8,7 @@ daily push delivery through the loopback Discord, and the planning query.
 Discord bot process on PostgreSQL.
 `./dev bench feedback [--samples N]`: written-answer feedback quality, adversarial answers, latency, memory.
 `./dev bench feedback-embedding`: whether a sentence-embedding model would help it (needs wordllama installed).
+`./dev bench phrasings-audit`: the feedback engine's phrasings that also cover other questions' key points.
 `./dev bench imports`: hostile and large question imports, checked in the bounded child process.
 """
 
@@ -16,14 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import discord_load, feedback, feedback_embedding, imports, plan, practice_path, pushes
+from bench import discord_load, feedback, feedback_embedding, imports, phrasings_audit, plan, practice_path, pushes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument(
         "which", nargs="?", default="practice",
-        choices=["practice", "pushes", "discord-load", "feedback", "feedback-embedding", "imports", "plan"],
+        choices=["practice", "pushes", "discord-load", "feedback", "feedback-embedding", "phrasings-audit", "imports", "plan"],
     )
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)
@@ -46,6 +47,8 @@ def main() -> None:
         feedback.run(args.samples)
     elif args.which == "feedback-embedding":
         feedback_embedding.run()
+    elif args.which == "phrasings-audit":
+        phrasings_audit.run()
     elif args.which == "imports":
         asyncio.run(imports.run())
     elif args.which == "plan":
