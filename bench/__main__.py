@@ -24,7 +24,9 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument(
         "which", nargs="?", default="practice",
-        choices=["practice", "pushes", "discord-load", "feedback", "feedback-embedding", "phrasings-audit", "imports", "plan"],
+        choices=[
+            "practice", "pushes", "discord-load", "feedback", "feedback-embedding", "phrasings-audit", "imports", "plan",
+        ],
     )
     p.add_argument("--learners", type=int, default=10_000)
     p.add_argument("--cards", type=int, default=200)

@@ -88,7 +88,10 @@ def run() -> None:
         return p, r, 2 * p * r / (p + r)
 
     table = Table(title="Lexical engine plus wordllama similarity")
-    columns = ("similarity >= T", "lexical floor", "dev F1", "held-out P", "held-out R", "held-out F1", "all F1", "worst adversarial")
+    columns = (
+        "similarity >= T", "lexical floor", "dev F1", "held-out P", "held-out R", "held-out F1", "all F1",
+        "worst adversarial",
+    )  # fmt: skip
     for column in columns:
         table.add_column(column, justify="right")
     development = [r for r in rows if not r[0].held_out]

@@ -31,7 +31,9 @@ def run() -> None:
     by_category: dict[str, list] = {}
     for q in bank.questions:
         by_category.setdefault(q.category, []).append(q)
-    as_answer = {q.id: ". ".join([*q.key_point_texts, *(p for kp in q.key_points for p in kp.phrasings)]) for q in bank.questions}
+    as_answer = {
+        q.id: ". ".join([*q.key_point_texts, *(p for kp in q.key_points for p in kp.phrasings)]) for q in bank.questions
+    }
 
     generic: list[tuple[str, int, str, list[str]]] = []
     checked: Counter[str] = Counter()
