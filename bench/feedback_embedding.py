@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.feedback import adversarial, load_labelled
+from bench.feedback import adversarial, load_labelled, prf
 from question_bank.loader import load_bank
 
 THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7)
@@ -78,14 +78,13 @@ def run() -> None:
     def covered(flagged: bool, f: tuple[bool, float, float], t: float | None, floor: float) -> bool:
         return not flagged and (f[0] or (t is not None and f[2] >= t and f[1] >= floor))
 
-    def prf(part: list, t: float | None, floor: float) -> tuple[float, float, float]:
-        tp = fp = fn = 0
-        for item, flagged, feats in part:
-            for i, f in enumerate(feats):
-                found, truth = covered(flagged, f, t, floor), i in item.covered
-                tp, fp, fn = tp + (found and truth), fp + (found and not truth), fn + (truth and not found)
-        p, r = tp / (tp + fp), tp / (tp + fn)
-        return p, r, 2 * p * r / (p + r)
+    def scores(part: list, t: float | None, floor: float) -> tuple[float, float, float]:
+        """Precision, recall and F1 as `bench feedback` computes them, of the rule at (t, floor)."""
+        found = [
+            (item, frozenset(i for i, f in enumerate(feats) if covered(flagged, f, t, floor)))
+            for item, flagged, feats in part
+        ]
+        return prf(found)[:3]
 
     table = Table(title="Lexical engine plus wordllama similarity")
     columns = (
@@ -101,9 +100,9 @@ def run() -> None:
             statistics.mean(sum(covered(fl, f, t, floor) for f in feats) / len(feats) for fl, feats in cases)
             for _, cases in adv
         )
-        held_p, held_r, held_f1 = prf(held, t, floor)
+        held_p, held_r, held_f1 = scores(held, t, floor)
         table.add_row(
-            "lexical only" if t is None else f"{t:.2f}", f"{floor:.1f}", f"{prf(development, t, floor)[2]:.3f}",
-            f"{held_p:.3f}", f"{held_r:.3f}", f"{held_f1:.3f}", f"{prf(rows, t, floor)[2]:.3f}", f"{worst:.1%}",
+            "lexical only" if t is None else f"{t:.2f}", f"{floor:.1f}", f"{scores(development, t, floor)[2]:.3f}",
+            f"{held_p:.3f}", f"{held_r:.3f}", f"{held_f1:.3f}", f"{scores(rows, t, floor)[2]:.3f}", f"{worst:.1%}",
         )  # fmt: skip
     Console().print(table)

@@ -57,7 +57,7 @@ class ActionKey:
         except (IndexError, ValueError):
             raise StaleAction("that button is not one of ours") from None
         rating = fourth if verb in RATED else None
-        ref = fourth if verb == "undo" else None  # an undo key from before review ids has none
+        ref = fourth if verb == "undo" else None  # an undo key made before keys carried the grade's time has none
         if verb not in VERBS or len(parts) > 4 or version < 0 or (verb in RATED) != (rating is not None):
             raise StaleAction("that button is not one of ours")
         if fourth is not None and rating is None and ref is None:

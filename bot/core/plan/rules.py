@@ -192,10 +192,10 @@ class Planner:
                     best = max(held, key=lambda c: (goal_gain(scheduler, c, today, goal.day), -c.id))
                     return Choice(card=best, new_today=new_today, new_limit=new_limit)
             if target:
-                needed = needed_per_day(len(target) + new_today, goal, today)
+                unseen_this_morning = len(target) + new_today
                 if not limits.own_new:
-                    new_limit = max(new_limit, needed)
-                if new_today < min(share_today(len(target) + new_today, goal, today), new_limit):
+                    new_limit = max(new_limit, needed_per_day(unseen_this_morning, goal, today))
+                if new_today < min(share_today(unseen_this_morning, goal, today), new_limit):
                     # the goal's share of today comes first
                     return new(target, have)
             candidates = target or unseen
